@@ -1,0 +1,38 @@
+// Matching a CSV's columns to a model's features, and turning cells into numbers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/model.h"
+
+namespace orchard {
+
+class ColumnMapping {
+ public:
+  // By name when the model knows its feature names (extra columns are ignored; a feature without a
+  // column is an error naming it), by position otherwise (the column count must then match).
+  // Throws Error(kInvalidArgument).
+  ColumnMapping(const Model& model, const std::vector<std::string>& header, const std::string& source);
+
+  // Fills `row` (num_features values, model order) from one CSV row. Empty, "NaN" and "nan" cells
+  // are missing values (NaN). Throws Error(kInvalidArgument) naming line and column otherwise.
+  void fill(const std::vector<std::string_view>& cells, std::uint64_t line, double* row) const;
+
+  std::size_t num_features() const { return columns_.size(); }
+  bool by_name() const { return by_name_; }
+
+ private:
+  std::vector<std::size_t> columns_;  // CSV column for each model feature
+  std::vector<std::string> header_;
+  std::string source_;
+  std::size_t expected_cells_;
+  bool by_name_;
+};
+
+// Parses one cell. Returns false if it is not a number or a missing-value marker.
+bool parse_cell(std::string_view cell, double& value);
+
+}  // namespace orchard

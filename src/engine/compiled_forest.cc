@@ -1,0 +1,566 @@
+#include "engine/compiled_forest.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <set>
+#include <vector>
+
+#include "common/error.h"
+#include "engine/reference_evaluator.h"
+
+namespace orchard {
+namespace {
+
+// Node feature field: the feature index in the low bits, flags above it.
+constexpr std::uint32_t kDefaultLeftBit = 1u << 31;
+constexpr std::uint32_t kCategoricalBit = 1u << 30;
+constexpr std::uint32_t kCategoriesLeftBit = 1u << 29;
+constexpr std::uint32_t kFeatureMask = (1u << 29) - 1;
+
+// Trees up to this depth are stored complete. 2^10 leaves per tree bounds the padding cost.
+constexpr int kMaxPerfectDepth = 10;
+// Rows normalized and walked together in the batch path (fits L1 for typical feature counts).
+constexpr std::size_t kBlockRows = 64;
+// Rows that walk one perfect tree in lockstep.
+constexpr std::size_t kInterleave = 8;
+
+enum class FeatureFix : std::uint8_t {
+  kNone,       // value used as is
+  kNanToZero,  // LightGBM missing type None
+  kZeroToNan,  // LightGBM missing type Zero: NaN and |x| <= 1e-35 take the default side
+};
+
+// The largest value of T that a `comparison` against `threshold` accepts, so that the node test becomes
+// `x <= result` for every x of type T. NaN (never true) when no value is accepted.
+template <typename T>
+T canonical_threshold(double threshold, Comparison comparison) {
+  T v = static_cast<T>(threshold);
+  const bool too_big = comparison == Comparison::kLessThan ? static_cast<double>(v) >= threshold
+                                                           : static_cast<double>(v) > threshold;
+  if (too_big) {
+    if (v == -std::numeric_limits<T>::infinity()) return std::numeric_limits<T>::quiet_NaN();
+    v = std::nextafter(v, -std::numeric_limits<T>::infinity());
+  }
+  return v;
+}
+
+template <typename T>
+struct PerfectNode {
+  std::uint32_t feature;  // with kDefaultLeftBit
+  T threshold;
+};
+
+template <typename T>
+struct GeneralNode {
+  T threshold;            // numerical: canonical threshold; categorical: unused
+  std::uint32_t feature;  // with flags
+  std::int32_t left;      // >= 0: node index; < 0: ~leaf slot
+  std::int32_t right;
+  std::uint32_t category_split;  // categorical: index into category_splits_
+};
+
+struct CategorySplit {
+  std::uint32_t word_offset;
+  std::uint32_t num_bits;
+};
+
+enum class TreeLayout : std::uint8_t { kPerfect, kGeneral };
+
+struct CompiledTree {
+  TreeLayout layout;
+  std::uint8_t depth;        // perfect trees
+  std::int32_t group;        // -1: vector leaves
+  std::int32_t leaf_size;
+  std::uint32_t node_offset;
+  std::uint32_t leaf_offset;    // into leaves_ (leaf_size values per leaf slot)
+  std::int32_t linear_offset;   // general trees with linear leaves: into leaf_linear_, else -1
+};
+
+struct CompiledLinearLeaf {
+  double constant;
+  std::uint32_t term_offset;
+  std::uint32_t term_count;
+};
+
+bool is_perfect_candidate(const Tree& tree) {
+  if (tree.leaf_size != 1 || !tree.linear_leaves.empty()) return false;
+  for (const TreeNode& node : tree.nodes) {
+    if (node.kind == NodeKind::kCategorical) return false;
+  }
+  const int depth = tree.depth();
+  if (depth > kMaxPerfectDepth) return false;
+  // Avoid storing a sparse deep tree as a mostly padded complete one.
+  std::size_t leaves = 0;
+  for (const TreeNode& node : tree.nodes) leaves += node.kind == NodeKind::kLeaf;
+  return depth <= 6 || (std::size_t{1} << depth) <= 8 * leaves;
+}
+
+// Works out, per feature, the single input fix that makes every node read "NaN takes the default".
+// Returns false if the model's nodes disagree in a way no per-feature fix can express.
+bool plan_feature_fixes(const Model& model, std::vector<FeatureFix>& fixes) {
+  const std::size_t n = static_cast<std::size_t>(model.num_features());
+  std::vector<std::set<MissingRule>> numerical(n), categorical(n);
+  for (const Tree& tree : model.trees) {
+    for (const TreeNode& node : tree.nodes) {
+      if (node.kind == NodeKind::kNumerical) numerical[static_cast<std::size_t>(node.feature)].insert(node.missing);
+      if (node.kind == NodeKind::kCategorical) categorical[static_cast<std::size_t>(node.feature)].insert(node.missing);
+    }
+  }
+  fixes.assign(n, FeatureFix::kNone);
+  for (std::size_t f = 0; f < n; ++f) {
+    if (numerical[f].size() > 1) return false;
+    const bool cat_nan_default = categorical[f].count(MissingRule::kNanGoesDefault) > 0;
+    const bool cat_nan_zero = categorical[f].size() > (cat_nan_default ? 1u : 0u);
+    if (cat_nan_default && cat_nan_zero) return false;
+    if (numerical[f].empty()) {
+      fixes[f] = cat_nan_zero ? FeatureFix::kNanToZero : FeatureFix::kNone;
+      continue;
+    }
+    switch (*numerical[f].begin()) {
+      case MissingRule::kNanGoesDefault:
+        if (cat_nan_zero) return false;
+        fixes[f] = FeatureFix::kNone;
+        break;
+      case MissingRule::kNanAsZero:
+        if (cat_nan_default) return false;
+        fixes[f] = FeatureFix::kNanToZero;
+        break;
+      case MissingRule::kZeroGoesDefault:
+        if (!categorical[f].empty()) return false;
+        fixes[f] = FeatureFix::kZeroToNan;
+        break;
+    }
+  }
+  return true;
+}
+
+// T: the input and threshold precision; A: the accumulation precision.
+template <typename T, typename A>
+class FlatForest final : public ForestKernel {
+ public:
+  FlatForest(const Model& model, std::vector<FeatureFix> fixes)
+      : num_features_(model.num_features()),
+        num_outputs_(model.num_outputs),
+        input_precision_(model.input_precision),
+        fixes_(std::move(fixes)),
+        divisor_(static_cast<A>(model.average_divisor)),
+        has_divisor_(model.average_divisor != 1.0) {
+    for (std::size_t f = 0; f < fixes_.size(); ++f) {
+      if (fixes_[f] != FeatureFix::kNone) fixed_features_.push_back(static_cast<std::uint32_t>(f));
+    }
+    for (double b : model.base_margin) base_.push_back(static_cast<A>(b));
+    if (model.has_linear) {
+      has_linear_ = true;
+      linear_features_ = model.linear.num_features;
+      for (double w : model.linear.weights) linear_weights_.push_back(static_cast<A>(w));
+      for (double b : model.linear.bias) linear_bias_.push_back(static_cast<A>(b));
+    }
+    for (const Tree& tree : model.trees) {
+      if (is_perfect_candidate(tree)) {
+        add_perfect(tree, model.comparison);
+      } else {
+        add_general(tree, model.comparison);
+      }
+    }
+  }
+
+  void margins_row(const double* row, double* margins) const override {
+    const std::size_t nf = static_cast<std::size_t>(num_features_);
+    const std::size_t no = static_cast<std::size_t>(num_outputs_);
+    if (nf <= kStackFeatures && no <= kStackOutputs) {
+      T x[kStackFeatures];
+      A acc[kStackOutputs];
+      run(row, 1, x, acc, margins);
+    } else {
+      // Very wide models: one scratch buffer per thread, grown once.
+      thread_local std::vector<T> x;
+      thread_local std::vector<A> acc;
+      if (x.size() < nf) x.resize(nf);
+      if (acc.size() < no) acc.resize(no);
+      run(row, 1, x.data(), acc.data(), margins);
+    }
+  }
+
+  void margins_block(const double* rows, std::size_t n, double* margins) const override {
+    const std::size_t nf = static_cast<std::size_t>(num_features_);
+    const std::size_t no = static_cast<std::size_t>(num_outputs_);
+    std::vector<T> x(kBlockRows * std::max<std::size_t>(nf, 1));
+    std::vector<A> acc(kBlockRows * no);
+    for (std::size_t start = 0; start < n; start += kBlockRows) {
+      const std::size_t m = std::min(kBlockRows, n - start);
+      run(rows + start * nf, m, x.data(), acc.data(), margins + start * no);
+    }
+  }
+
+  std::string describe() const override {
+    std::size_t perfect = 0;
+    int deepest = 0;
+    for (const CompiledTree& tree : trees_) {
+      if (tree.layout == TreeLayout::kPerfect) {
+        ++perfect;
+        deepest = std::max<int>(deepest, tree.depth);
+      }
+    }
+    std::string text = std::to_string(trees_.size()) + " trees (" + std::to_string(perfect) + " complete, depth <= " +
+                       std::to_string(deepest) + "; " + std::to_string(trees_.size() - perfect) + " general)";
+    if (has_linear_) text += " + linear";
+    text += sizeof(T) == 4 ? ", float32 inputs" : ", float64 inputs";
+    text += sizeof(A) == 4 ? ", float32 sums" : ", float64 sums";
+    return text;
+  }
+
+ private:
+  // The whole pipeline for m <= kBlockRows rows: normalize, accumulate, finish.
+  void run(const double* rows, std::size_t m, T* x, A* acc, double* margins) const {
+    const std::size_t nf = static_cast<std::size_t>(num_features_);
+    const std::size_t no = static_cast<std::size_t>(num_outputs_);
+    for (std::size_t r = 0; r < m; ++r) {
+      const double* in = rows + r * nf;
+      T* out = x + r * nf;
+      for (std::size_t f = 0; f < nf; ++f) out[f] = static_cast<T>(in[f]);
+      for (std::uint32_t f : fixed_features_) {
+        T& v = out[f];
+        if (fixes_[f] == FeatureFix::kNanToZero) {
+          if (std::isnan(v)) v = T(0);
+        } else if (std::isnan(v) || std::fabs(static_cast<double>(v)) <= kZeroThreshold) {
+          v = std::numeric_limits<T>::quiet_NaN();
+        }
+      }
+      for (std::size_t g = 0; g < no; ++g) acc[r * no + g] = base_[g];
+      if (has_linear_) add_linear(in, acc + r * no);
+    }
+    for (const CompiledTree& tree : trees_) {
+      if (tree.layout == TreeLayout::kPerfect) {
+        walk_perfect(tree, x, m, acc);
+      } else {
+        walk_general(tree, rows, x, m, acc);
+      }
+    }
+    for (std::size_t i = 0; i < m * no; ++i) {
+      A value = acc[i];
+      if (has_divisor_) value /= divisor_;
+      margins[i] = static_cast<double>(value);
+    }
+  }
+
+  void add_linear(const double* in, A* acc) const {
+    const std::size_t groups = static_cast<std::size_t>(num_outputs_);
+    for (std::size_t g = 0; g < groups; ++g) {
+      A psum = linear_bias_[g] + acc[g];
+      for (std::int32_t f = 0; f < linear_features_; ++f) {
+        const double value = input(in[f]);
+        if (std::isnan(value)) continue;
+        psum += static_cast<A>(value) * linear_weights_[static_cast<std::size_t>(f) * groups + g];
+      }
+      acc[g] = psum;
+    }
+  }
+
+  double input(double value) const {
+    return input_precision_ == Precision::kFloat32 ? static_cast<double>(static_cast<float>(value)) : value;
+  }
+
+  void walk_perfect(const CompiledTree& tree, const T* x, std::size_t m, A* acc) const {
+    const PerfectNode<T>* nodes = perfect_nodes_.data() + tree.node_offset;
+    const A* leaves = leaves_.data() + tree.leaf_offset;
+    const int depth = tree.depth;
+    const std::uint32_t first_leaf = (1u << depth) - 1;
+    const std::size_t nf = static_cast<std::size_t>(num_features_);
+    const std::size_t no = static_cast<std::size_t>(num_outputs_);
+    const std::size_t group = static_cast<std::size_t>(tree.group);
+    std::size_t r = 0;
+    for (; r + kInterleave <= m; r += kInterleave) {
+      std::uint32_t index[kInterleave] = {};
+      const T* base = x + r * nf;
+      for (int level = 0; level < depth; ++level) {
+        for (std::size_t k = 0; k < kInterleave; ++k) {
+          const PerfectNode<T>& node = nodes[index[k]];
+          const T v = base[k * nf + (node.feature & kFeatureMask)];
+          const std::uint32_t left = static_cast<std::uint32_t>(v <= node.threshold) |
+                                     (static_cast<std::uint32_t>(v != v) & (node.feature >> 31));
+          index[k] = 2 * index[k] + 2 - left;
+        }
+      }
+      for (std::size_t k = 0; k < kInterleave; ++k) acc[(r + k) * no + group] += leaves[index[k] - first_leaf];
+    }
+    for (; r < m; ++r) {
+      const T* row = x + r * nf;
+      std::uint32_t index = 0;
+      for (int level = 0; level < depth; ++level) {
+        const PerfectNode<T>& node = nodes[index];
+        const T v = row[node.feature & kFeatureMask];
+        const std::uint32_t left = static_cast<std::uint32_t>(v <= node.threshold) |
+                                   (static_cast<std::uint32_t>(v != v) & (node.feature >> 31));
+        index = 2 * index + 2 - left;
+      }
+      acc[r * no + group] += leaves[index - first_leaf];
+    }
+  }
+
+  bool categorical_left(const GeneralNode<T>& node, T v) const {
+    if (v != v) return (node.feature & kDefaultLeftBit) != 0;
+    bool in_set = false;
+    if (v >= T(0) && static_cast<double>(v) < 2147483648.0) {
+      const auto category = static_cast<std::uint32_t>(v);
+      const CategorySplit& split = category_splits_[node.category_split];
+      in_set = category < split.num_bits &&
+               ((category_words_[split.word_offset + category / 32] >> (category % 32)) & 1u) != 0;
+    }
+    return in_set == ((node.feature & kCategoriesLeftBit) != 0);
+  }
+
+  std::uint32_t find_leaf_slot(const GeneralNode<T>* nodes, const T* row) const {
+    std::int32_t i = 0;
+    for (;;) {
+      const GeneralNode<T>& node = nodes[i];
+      const T v = row[node.feature & kFeatureMask];
+      bool left;
+      if (node.feature & kCategoricalBit) [[unlikely]] {
+        left = categorical_left(node, v);
+      } else {
+        left = (v <= node.threshold) | ((v != v) & ((node.feature & kDefaultLeftBit) != 0));
+      }
+      const std::int32_t next = left ? node.left : node.right;
+      if (next < 0) return static_cast<std::uint32_t>(~next);
+      i = next;
+    }
+  }
+
+  void walk_general(const CompiledTree& tree, const double* rows, const T* x, std::size_t m, A* acc) const {
+    const GeneralNode<T>* nodes = general_nodes_.data() + tree.node_offset;
+    const std::size_t nf = static_cast<std::size_t>(num_features_);
+    const std::size_t no = static_cast<std::size_t>(num_outputs_);
+    const std::size_t leaf_size = static_cast<std::size_t>(tree.leaf_size);
+    for (std::size_t r = 0; r < m; ++r) {
+      const std::uint32_t slot = find_leaf_slot(nodes, x + r * nf);
+      const A* leaf = leaves_.data() + tree.leaf_offset + slot * leaf_size;
+      A* out = acc + r * no;
+      if (tree.linear_offset >= 0) {
+        out[tree.group] += linear_leaf_value(tree, slot, rows + r * nf, leaf[0]);
+      } else if (tree.group >= 0) {
+        out[tree.group] += leaf[0];
+      } else {
+        for (std::size_t k = 0; k < leaf_size; ++k) out[k] += leaf[k];
+      }
+    }
+  }
+
+  A linear_leaf_value(const CompiledTree& tree, std::uint32_t slot, const double* in, A plain) const {
+    const std::int32_t index = leaf_linear_[static_cast<std::size_t>(tree.linear_offset) + slot];
+    if (index < 0) return plain;
+    const CompiledLinearLeaf& leaf = linear_leaves_[static_cast<std::size_t>(index)];
+    double output = leaf.constant;
+    for (std::uint32_t j = 0; j < leaf.term_count; ++j) {
+      const double value = input(in[linear_features_of_terms_[leaf.term_offset + j]]);
+      if (std::isnan(value)) return plain;
+      output += linear_coefficients_[leaf.term_offset + j] * value;
+    }
+    return static_cast<A>(output * linear_weight_[static_cast<std::size_t>(index)]);
+  }
+
+  A leaf_value(const Tree& tree, std::size_t value_index) const {
+    double value = tree.leaf_values[value_index];
+    if (tree.weight != 1.0) value *= tree.weight;
+    return static_cast<A>(value);
+  }
+
+  void add_perfect(const Tree& tree, Comparison comparison) {
+    CompiledTree compiled{};
+    compiled.layout = TreeLayout::kPerfect;
+    compiled.depth = static_cast<std::uint8_t>(tree.depth());
+    compiled.group = tree.group;
+    compiled.leaf_size = 1;
+    compiled.node_offset = static_cast<std::uint32_t>(perfect_nodes_.size());
+    compiled.leaf_offset = static_cast<std::uint32_t>(leaves_.size());
+    compiled.linear_offset = -1;
+    const std::size_t internal = (std::size_t{1} << compiled.depth) - 1;
+    perfect_nodes_.resize(perfect_nodes_.size() + internal, PerfectNode<T>{0, T(0)});
+    leaves_.resize(leaves_.size() + internal + 1, A(0));
+    fill_perfect(tree, 0, 0, 0, compiled, comparison);
+    trees_.push_back(compiled);
+  }
+
+  // Places IR node `ir` at complete-tree position `pos` (level `level`); a leaf above the last level is
+  // replicated into every leaf position below it, so padding nodes may branch either way.
+  void fill_perfect(const Tree& tree, std::size_t ir, std::size_t pos, int level, const CompiledTree& compiled,
+                    Comparison comparison) {
+    const TreeNode& node = tree.nodes[ir];
+    const std::size_t first_leaf = (std::size_t{1} << compiled.depth) - 1;
+    if (level == compiled.depth) {
+      leaves_[compiled.leaf_offset + (pos - first_leaf)] = leaf_value(tree, node.leaf_index);
+      return;
+    }
+    PerfectNode<T>& slot = perfect_nodes_[compiled.node_offset + pos];
+    if (node.kind == NodeKind::kLeaf) {
+      slot = {0, T(0)};
+      fill_perfect(tree, ir, 2 * pos + 1, level + 1, compiled, comparison);
+      fill_perfect(tree, ir, 2 * pos + 2, level + 1, compiled, comparison);
+      return;
+    }
+    slot.feature = static_cast<std::uint32_t>(node.feature) | (node.default_left ? kDefaultLeftBit : 0u);
+    slot.threshold = canonical_threshold<T>(node.threshold, comparison);
+    fill_perfect(tree, static_cast<std::size_t>(node.left), 2 * pos + 1, level + 1, compiled, comparison);
+    fill_perfect(tree, static_cast<std::size_t>(node.right), 2 * pos + 2, level + 1, compiled, comparison);
+  }
+
+  void add_general(const Tree& tree, Comparison comparison) {
+    CompiledTree compiled{};
+    compiled.layout = TreeLayout::kGeneral;
+    compiled.group = tree.leaf_size == 1 ? tree.group : -1;
+    compiled.leaf_size = tree.leaf_size;
+    compiled.node_offset = static_cast<std::uint32_t>(general_nodes_.size());
+    compiled.leaf_offset = static_cast<std::uint32_t>(leaves_.size());
+    compiled.linear_offset = tree.linear_leaves.empty() ? -1 : static_cast<std::int32_t>(leaf_linear_.size());
+
+    // Number internal nodes in depth-first order (left first) and leaves in the order they are met.
+    std::vector<std::int32_t> new_index(tree.nodes.size(), 0);
+    std::vector<std::size_t> order;
+    std::int32_t internal = 0, leaves = 0;
+    std::vector<std::size_t> stack{0};
+    while (!stack.empty()) {
+      const std::size_t i = stack.back();
+      stack.pop_back();
+      const TreeNode& node = tree.nodes[i];
+      if (node.kind == NodeKind::kLeaf) {
+        new_index[i] = ~leaves++;
+        order.push_back(i);
+        continue;
+      }
+      new_index[i] = internal++;
+      order.push_back(i);
+      stack.push_back(static_cast<std::size_t>(node.right));
+      stack.push_back(static_cast<std::size_t>(node.left));
+    }
+    if (tree.nodes[0].kind == NodeKind::kLeaf) {
+      // A single-leaf tree: a root that sends everything to leaf 0 whatever the input.
+      general_nodes_.push_back({std::numeric_limits<T>::infinity(), kDefaultLeftBit, ~0, ~0, 0});
+    } else {
+      general_nodes_.resize(general_nodes_.size() + static_cast<std::size_t>(internal));
+    }
+    leaves_.resize(leaves_.size() + static_cast<std::size_t>(leaves) * static_cast<std::size_t>(tree.leaf_size));
+    if (compiled.linear_offset >= 0) leaf_linear_.resize(leaf_linear_.size() + static_cast<std::size_t>(leaves), -1);
+
+    for (std::size_t i : order) {
+      const TreeNode& node = tree.nodes[i];
+      if (node.kind == NodeKind::kLeaf) {
+        const std::size_t slot = static_cast<std::size_t>(~new_index[i]);
+        for (std::int32_t k = 0; k < tree.leaf_size; ++k) {
+          leaves_[compiled.leaf_offset + slot * static_cast<std::size_t>(tree.leaf_size) + static_cast<std::size_t>(k)] =
+              leaf_value(tree, node.leaf_index + static_cast<std::size_t>(k));
+        }
+        if (compiled.linear_offset >= 0 && node.linear_leaf >= 0) {
+          leaf_linear_[static_cast<std::size_t>(compiled.linear_offset) + slot] = add_linear_leaf(tree, node);
+        }
+        continue;
+      }
+      GeneralNode<T>& out = general_nodes_[compiled.node_offset + static_cast<std::size_t>(new_index[i])];
+      out = {};
+      out.feature = static_cast<std::uint32_t>(node.feature) | (node.default_left ? kDefaultLeftBit : 0u);
+      out.left = new_index[static_cast<std::size_t>(node.left)];
+      out.right = new_index[static_cast<std::size_t>(node.right)];
+      if (node.kind == NodeKind::kCategorical) {
+        out.feature |= kCategoricalBit | (node.categories_go_left ? kCategoriesLeftBit : 0u);
+        out.category_split = add_category_split(tree, node);
+      } else {
+        out.threshold = canonical_threshold<T>(node.threshold, comparison);
+      }
+    }
+    trees_.push_back(compiled);
+  }
+
+  std::uint32_t add_category_split(const Tree& tree, const TreeNode& node) {
+    CategorySplit split{static_cast<std::uint32_t>(category_words_.size()), 0};
+    if (node.category_count > 0) {
+      const std::uint32_t largest = tree.categories[node.category_begin + node.category_count - 1];
+      if (largest >= (1u << 24)) {
+        throw Error(ErrorKind::kInvalidModel, "category " + std::to_string(largest) + " is too large", "",
+                    "categories below 2^24");
+      }
+      split.num_bits = largest + 1;
+      category_words_.resize(category_words_.size() + (split.num_bits + 31) / 32, 0);
+      for (std::uint32_t j = 0; j < node.category_count; ++j) {
+        const std::uint32_t c = tree.categories[node.category_begin + j];
+        category_words_[split.word_offset + c / 32] |= 1u << (c % 32);
+      }
+    }
+    category_splits_.push_back(split);
+    return static_cast<std::uint32_t>(category_splits_.size() - 1);
+  }
+
+  std::int32_t add_linear_leaf(const Tree& tree, const TreeNode& node) {
+    const LinearLeaf& leaf = tree.linear_leaves[static_cast<std::size_t>(node.linear_leaf)];
+    CompiledLinearLeaf compiled{leaf.constant, static_cast<std::uint32_t>(linear_coefficients_.size()),
+                                static_cast<std::uint32_t>(leaf.features.size())};
+    for (std::size_t j = 0; j < leaf.features.size(); ++j) {
+      linear_features_of_terms_.push_back(static_cast<std::uint32_t>(leaf.features[j]));
+      linear_coefficients_.push_back(leaf.coefficients[j]);
+    }
+    linear_leaves_.push_back(compiled);
+    linear_weight_.push_back(tree.weight);
+    return static_cast<std::int32_t>(linear_leaves_.size() - 1);
+  }
+
+  std::int32_t num_features_;
+  std::int32_t num_outputs_;
+  Precision input_precision_;
+  std::vector<FeatureFix> fixes_;
+  std::vector<std::uint32_t> fixed_features_;
+  std::vector<A> base_;
+  A divisor_;
+  bool has_divisor_;
+
+  bool has_linear_ = false;
+  std::int32_t linear_features_ = 0;
+  std::vector<A> linear_weights_;
+  std::vector<A> linear_bias_;
+
+  std::vector<CompiledTree> trees_;
+  std::vector<PerfectNode<T>> perfect_nodes_;
+  std::vector<GeneralNode<T>> general_nodes_;
+  std::vector<A> leaves_;
+  std::vector<CategorySplit> category_splits_;
+  std::vector<std::uint32_t> category_words_;
+  std::vector<std::int32_t> leaf_linear_;
+  std::vector<CompiledLinearLeaf> linear_leaves_;
+  std::vector<std::uint32_t> linear_features_of_terms_;
+  std::vector<double> linear_coefficients_;
+  std::vector<double> linear_weight_;
+};
+
+// For models whose missing-value rules cannot be normalized per feature: the reference evaluator.
+class ReferenceKernel final : public ForestKernel {
+ public:
+  explicit ReferenceKernel(const Model& model) : model_(model) {}
+  void margins_row(const double* row, double* margins) const override { reference_margins(model_, row, margins); }
+  void margins_block(const double* rows, std::size_t n, double* margins) const override {
+    const std::size_t nf = static_cast<std::size_t>(model_.num_features());
+    const std::size_t no = static_cast<std::size_t>(model_.num_outputs);
+    for (std::size_t r = 0; r < n; ++r) reference_margins(model_, rows + r * nf, margins + r * no);
+  }
+  std::string describe() const override { return std::to_string(model_.trees.size()) + " trees (reference evaluator)"; }
+
+ private:
+  Model model_;
+};
+
+}  // namespace
+
+std::unique_ptr<const ForestKernel> compile_forest(const Model& model) {
+  if (static_cast<std::uint32_t>(model.num_features()) > kFeatureMask) {
+    throw Error(ErrorKind::kInvalidModel, "too many features (" + std::to_string(model.num_features()) + ")", "",
+                "at most " + std::to_string(kFeatureMask));
+  }
+  std::vector<FeatureFix> fixes;
+  if (!plan_feature_fixes(model, fixes)) return std::make_unique<ReferenceKernel>(model);
+  const bool float_in = model.input_precision == Precision::kFloat32;
+  const bool float_sum = model.accumulation == Precision::kFloat32;
+  if (float_in && float_sum) return std::make_unique<FlatForest<float, float>>(model, std::move(fixes));
+  if (float_in) return std::make_unique<FlatForest<float, double>>(model, std::move(fixes));
+  if (float_sum) return std::make_unique<FlatForest<double, float>>(model, std::move(fixes));
+  return std::make_unique<FlatForest<double, double>>(model, std::move(fixes));
+}
+
+}  // namespace orchard

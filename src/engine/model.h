@@ -1,0 +1,152 @@
+// The model IR: what every format loader produces and what the engine compiles.
+//
+// It describes a model in the training library's own terms, exactly enough to reproduce its numbers:
+// the comparison operator and the precision of inputs and thresholds, how missing values are routed,
+// how leaves are accumulated and which transform turns margins into predictions. It is a plain value
+// type, validated once (validate()), then compiled (compiled_forest.h) for speed.
+//
+// Covered: tree ensembles (numerical and categorical splits, scalar, vector and linear leaves, tree
+// weights, averaging), linear models, base scores, output transforms, feature schemas. scikit-learn
+// and ONNX-ML tree ensembles and linear models map onto the same fields.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace orchard {
+
+// The floating-point domain in which the library compares inputs against thresholds.
+enum class Precision : std::uint8_t {
+  kFloat32,  // XGBoost, scikit-learn: inputs are cast to float before any comparison
+  kFloat64,  // LightGBM: inputs and thresholds are doubles
+};
+
+// The numerical split test. "Goes left" iff the test holds.
+enum class Comparison : std::uint8_t {
+  kLessThan,       // x <  threshold (XGBoost)
+  kLessOrEqual,    // x <= threshold (LightGBM, scikit-learn)
+};
+
+// How a node treats a missing (NaN) input, following LightGBM's MissingType, which subsumes the others.
+enum class MissingRule : std::uint8_t {
+  kNanGoesDefault,   // NaN takes the node's default direction (XGBoost, scikit-learn, LightGBM "NaN")
+  kZeroGoesDefault,  // NaN is read as 0.0, and |x| <= 1e-35 takes the default direction (LightGBM "Zero")
+  kNanAsZero,        // NaN is read as 0.0, then compared normally (LightGBM "None")
+};
+
+// LightGBM's kZeroThreshold (1e-35f, widened to double).
+inline constexpr double kZeroThreshold = 1.0000000180025095e-35;
+
+enum class NodeKind : std::uint8_t { kLeaf, kNumerical, kCategorical };
+
+struct TreeNode {
+  NodeKind kind = NodeKind::kLeaf;
+  MissingRule missing = MissingRule::kNanGoesDefault;
+  bool default_left = false;
+  // Categorical nodes: inputs in the category set go left if true, right otherwise (LightGBM: left,
+  // XGBoost: right). Values that are not valid categories (negative, too large) go the other way.
+  bool categories_go_left = true;
+  std::int32_t feature = -1;
+  std::int32_t left = -1;   // index of the left child within the tree
+  std::int32_t right = -1;  // index of the right child within the tree
+  double threshold = 0.0;   // numerical nodes; exactly representable in the model's Precision
+  // Categorical nodes: the categories as a sorted list of non-negative integers,
+  // Tree::categories[category_begin, category_begin + category_count).
+  std::uint32_t category_begin = 0;
+  std::uint32_t category_count = 0;
+  // Leaves: index of the first of Tree::leaf_size values in Tree::leaf_values.
+  std::uint32_t leaf_index = 0;
+  // Leaves of linear trees: index into Tree::linear_leaves (or -1 for a constant leaf).
+  std::int32_t linear_leaf = -1;
+};
+
+// A LightGBM linear-tree leaf: constant + sum(coefficient * x[feature]). If any of its features is
+// missing, the leaf's plain value (leaf_values[leaf_index]) is used instead.
+struct LinearLeaf {
+  double constant = 0.0;
+  std::vector<std::int32_t> features;
+  std::vector<double> coefficients;
+};
+
+struct Tree {
+  std::vector<TreeNode> nodes;   // nodes[0] is the root
+  std::vector<double> leaf_values;
+  std::vector<std::uint32_t> categories;
+  std::vector<LinearLeaf> linear_leaves;
+  // Scalar leaves (leaf_size == 1) add to output group `group`; vector leaves (leaf_size ==
+  // num_outputs) add leaf_values[i] to output i and have group -1.
+  std::int32_t group = 0;
+  std::int32_t leaf_size = 1;
+  double weight = 1.0;  // DART tree weight; leaf values are multiplied by it
+
+  int depth() const;  // longest root-to-leaf path, in edges
+};
+
+// A linear model (XGBoost gblinear, scikit-learn linear models): margin[g] = bias[g] + sum_f weight[f][g] * x[f].
+// Missing inputs contribute nothing (XGBoost's sparse semantics).
+struct LinearModel {
+  std::int32_t num_features = 0;
+  std::int32_t num_groups = 1;
+  std::vector<double> weights;  // weights[f * num_groups + g]
+  std::vector<double> bias;     // one per group
+};
+
+enum class TransformKind : std::uint8_t {
+  kIdentity,
+  kSigmoid,         // 1 / (1 + exp(-scale * x)), per output
+  kSoftmax,         // across outputs
+  kExp,             // exp(x)
+  kLog1pExp,        // log(1 + exp(x)) (LightGBM cross_entropy_lambda)
+  kSquareSigned,    // sign(x) * x^2 (LightGBM regression with sqrt)
+  kHinge,           // 1 if x > 0 else 0 (XGBoost binary:hinge)
+  kArgMax,          // index of the largest margin (XGBoost multi:softmax): one output
+};
+
+struct OutputTransform {
+  TransformKind kind = TransformKind::kIdentity;
+  double scale = 1.0;  // sigmoid's k
+  // The precision the library computes the transform in (XGBoost float, LightGBM double).
+  Precision precision = Precision::kFloat64;
+};
+
+enum class FeatureType : std::uint8_t { kNumeric, kInteger, kCategorical };
+
+struct Feature {
+  std::string name;
+  FeatureType type = FeatureType::kNumeric;
+  std::vector<std::string> categories;  // category names, code = position, where the format carries them
+};
+
+struct Model {
+  std::string source_format;   // "xgboost-json", "lightgbm-text", ...
+  std::string objective;       // the library's objective name, for display
+  std::vector<Feature> features;
+  // False when the file carries no feature names (features are then named f0, f1, ... and inputs are
+  // matched by position).
+  bool has_feature_names = false;
+  Precision input_precision = Precision::kFloat64;
+  Comparison comparison = Comparison::kLessOrEqual;
+  // How leaf values are summed: XGBoost in float, tree by tree in order; others in double.
+  Precision accumulation = Precision::kFloat64;
+
+  std::int32_t num_outputs = 1;       // margins per row (classes for multiclass)
+  std::vector<double> base_margin;    // one per output, added before the trees (already in margin space)
+  std::vector<Tree> trees;
+  LinearModel linear;                 // used when has_linear
+  bool has_linear = false;
+  double average_divisor = 1.0;       // the sum of trees is divided by this (LightGBM rf)
+  OutputTransform transform;
+  std::vector<std::string> output_names;  // names of the transformed outputs (columns of `predict`)
+
+  std::int32_t num_features() const { return static_cast<std::int32_t>(features.size()); }
+  // Outputs after the transform (1 for argmax, num_outputs otherwise).
+  std::int32_t num_predictions() const;
+
+  // Checks every index and size (children inside the tree, no cycles, features inside the schema,
+  // category ranges, leaf ranges, groups). Throws Error(kInvalidModel) naming `where` and the tree and
+  // node at fault. Loaders call it before returning, so the engine can trust what it compiles.
+  void validate(const std::string& where) const;
+};
+
+}  // namespace orchard

@@ -1,0 +1,12 @@
+// Turning margins into predictions, in the precision the training library uses.
+#pragma once
+
+#include "engine/model.h"
+
+namespace orchard {
+
+// margins: num_outputs values; out: model.num_predictions() values (may alias margins).
+// Allocates nothing.
+void apply_output_transform(const OutputTransform& transform, const double* margins, int num_outputs, double* out);
+
+}  // namespace orchard

@@ -1,0 +1,73 @@
+#include "engine/predictor.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "engine/output_transform.h"
+#include "engine/thread_pool.h"
+
+namespace orchard {
+namespace {
+// Below this many rows per thread, splitting costs more than it saves.
+constexpr std::size_t kRowsPerTask = 256;
+}  // namespace
+
+Predictor::Predictor(Model model, const std::string& where) : model_(std::move(model)) {
+  model_.validate(where);
+  kernel_ = compile_forest(model_);
+}
+
+void Predictor::predict_row(const double* row, double* out, bool raw) const {
+  const int outputs = model_.num_outputs;
+  if (raw) {
+    kernel_->margins_row(row, out);
+    return;
+  }
+  if (outputs <= kStackOutputs) {
+    double margins[kStackOutputs];
+    kernel_->margins_row(row, margins);
+    apply_output_transform(model_.transform, margins, outputs, out);
+  } else {
+    thread_local std::vector<double> margins;
+    margins.resize(static_cast<std::size_t>(outputs));
+    kernel_->margins_row(row, margins.data());
+    apply_output_transform(model_.transform, margins.data(), outputs, out);
+  }
+}
+
+void Predictor::predict_rows(const double* rows, std::size_t n, double* out, bool raw, ThreadPool* pool) const {
+  const std::size_t nf = static_cast<std::size_t>(num_features());
+  const std::size_t outputs = static_cast<std::size_t>(model_.num_outputs);
+  const std::size_t values = static_cast<std::size_t>(num_values(raw));
+  auto run = [&](std::size_t begin, std::size_t end) {
+    if (raw || values == outputs) {
+      kernel_->margins_block(rows + begin * nf, end - begin, out + begin * values);
+      if (!raw) {
+        for (std::size_t r = begin; r < end; ++r) {
+          apply_output_transform(model_.transform, out + r * values, static_cast<int>(outputs), out + r * values);
+        }
+      }
+      return;
+    }
+    std::vector<double> margins((end - begin) * outputs);
+    kernel_->margins_block(rows + begin * nf, end - begin, margins.data());
+    for (std::size_t r = begin; r < end; ++r) {
+      apply_output_transform(model_.transform, margins.data() + (r - begin) * outputs, static_cast<int>(outputs),
+                             out + r * values);
+    }
+  };
+  const std::size_t threads = pool ? static_cast<std::size_t>(pool->size()) : 1;
+  const std::size_t tasks = std::min(threads, std::max<std::size_t>(1, n / kRowsPerTask));
+  if (tasks <= 1) {
+    run(0, n);
+    return;
+  }
+  const std::size_t per_task = (n + tasks - 1) / tasks;
+  pool->parallel_for(tasks, [&](std::size_t t) {
+    const std::size_t begin = t * per_task;
+    const std::size_t end = std::min(n, begin + per_task);
+    if (begin < end) run(begin, end);
+  });
+}
+
+}  // namespace orchard

@@ -1,0 +1,39 @@
+// The engine's public face: a loaded model, compiled, ready to predict.
+//
+// A Predictor is immutable and thread-safe; the server will share it as shared_ptr<const Predictor>
+// (hot swap replaces the pointer). predict_row is the per-request path: no allocation, no lock.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "engine/compiled_forest.h"
+#include "engine/model.h"
+
+namespace orchard {
+
+class ThreadPool;
+
+class Predictor {
+ public:
+  // Validates and compiles. Throws Error(kInvalidModel).
+  explicit Predictor(Model model, const std::string& where = "model");
+
+  const Model& model() const { return model_; }
+  int num_features() const { return model_.num_features(); }
+  // Values per row: margins with raw = true, predictions otherwise.
+  int num_values(bool raw) const { return raw ? model_.num_outputs : model_.num_predictions(); }
+  std::string describe() const { return kernel_->describe(); }
+
+  // row: num_features() values in the model's feature order (NaN = missing); out: num_values(raw).
+  void predict_row(const double* row, double* out, bool raw) const;
+
+  // n rows, row-major; out: n * num_values(raw), row-major. Spreads large batches over `pool`.
+  void predict_rows(const double* rows, std::size_t n, double* out, bool raw, ThreadPool* pool = nullptr) const;
+
+ private:
+  Model model_;
+  std::unique_ptr<const ForestKernel> kernel_;
+};
+
+}  // namespace orchard
