@@ -145,9 +145,7 @@ class FlatForest final : public ForestKernel {
       : num_features_(model.num_features()),
         num_outputs_(model.num_outputs),
         input_precision_(model.input_precision),
-        fixes_(std::move(fixes)),
-        divisor_(static_cast<A>(model.average_divisor)),
-        has_divisor_(model.average_divisor != 1.0) {
+        fixes_(std::move(fixes)) {
     for (std::size_t f = 0; f < fixes_.size(); ++f) {
       if (fixes_[f] != FeatureFix::kNone) fixed_features_.push_back(static_cast<std::uint32_t>(f));
     }
@@ -239,11 +237,7 @@ class FlatForest final : public ForestKernel {
         walk_general(tree, rows, x, m, acc);
       }
     }
-    for (std::size_t i = 0; i < m * no; ++i) {
-      A value = acc[i];
-      if (has_divisor_) value /= divisor_;
-      margins[i] = static_cast<double>(value);
-    }
+    for (std::size_t i = 0; i < m * no; ++i) margins[i] = static_cast<double>(acc[i]);
   }
 
   void add_linear(const double* in, A* acc) const {
@@ -509,8 +503,6 @@ class FlatForest final : public ForestKernel {
   std::vector<FeatureFix> fixes_;
   std::vector<std::uint32_t> fixed_features_;
   std::vector<A> base_;
-  A divisor_;
-  bool has_divisor_;
 
   bool has_linear_ = false;
   std::int32_t linear_features_ = 0;

@@ -27,7 +27,8 @@ namespace orchard {
 class ForestKernel {
  public:
   virtual ~ForestKernel() = default;
-  // One row (model feature order, NaN = missing) -> num_outputs margins. Allocates nothing for models
+  // One row (model feature order, NaN = missing) -> num_outputs sums (see reference_margins: before
+  // averaging and the output transform). Allocates nothing for models
   // with at most kStackFeatures features and kStackOutputs outputs.
   virtual void margins_row(const double* row, double* margins) const = 0;
   // n rows, row-major with num_features columns -> n * num_outputs margins, row-major.

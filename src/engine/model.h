@@ -135,7 +135,10 @@ struct Model {
   std::vector<Tree> trees;
   LinearModel linear;                 // used when has_linear
   bool has_linear = false;
-  double average_divisor = 1.0;       // the sum of trees is divided by this (LightGBM rf)
+  double average_divisor = 1.0;       // the sum of trees is divided by this (LightGBM rf), in double
+  // Whether raw margins are averaged too. LightGBM's predict_raw_score reports the plain sum, and only
+  // its transformed prediction is averaged.
+  bool raw_is_averaged = false;
   OutputTransform transform;
   std::vector<std::string> output_names;  // names of the transformed outputs (columns of `predict`)
 

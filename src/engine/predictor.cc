@@ -17,21 +17,29 @@ Predictor::Predictor(Model model, const std::string& where) : model_(std::move(m
   kernel_ = compile_forest(model_);
 }
 
-void Predictor::predict_row(const double* row, double* out, bool raw) const {
+void Predictor::finish(double* margins, double* out, bool raw) const {
   const int outputs = model_.num_outputs;
+  if (model_.average_divisor != 1.0 && (!raw || model_.raw_is_averaged)) {
+    for (int k = 0; k < outputs; ++k) margins[k] /= model_.average_divisor;
+  }
   if (raw) {
-    kernel_->margins_row(row, out);
+    if (out != margins) std::copy(margins, margins + outputs, out);
     return;
   }
+  apply_output_transform(model_.transform, margins, outputs, out);
+}
+
+void Predictor::predict_row(const double* row, double* out, bool raw) const {
+  const int outputs = model_.num_outputs;
   if (outputs <= kStackOutputs) {
     double margins[kStackOutputs];
     kernel_->margins_row(row, margins);
-    apply_output_transform(model_.transform, margins, outputs, out);
+    finish(margins, out, raw);
   } else {
     thread_local std::vector<double> margins;
     margins.resize(static_cast<std::size_t>(outputs));
     kernel_->margins_row(row, margins.data());
-    apply_output_transform(model_.transform, margins.data(), outputs, out);
+    finish(margins.data(), out, raw);
   }
 }
 
@@ -40,21 +48,14 @@ void Predictor::predict_rows(const double* rows, std::size_t n, double* out, boo
   const std::size_t outputs = static_cast<std::size_t>(model_.num_outputs);
   const std::size_t values = static_cast<std::size_t>(num_values(raw));
   auto run = [&](std::size_t begin, std::size_t end) {
-    if (raw || values == outputs) {
+    if (values == outputs) {
       kernel_->margins_block(rows + begin * nf, end - begin, out + begin * values);
-      if (!raw) {
-        for (std::size_t r = begin; r < end; ++r) {
-          apply_output_transform(model_.transform, out + r * values, static_cast<int>(outputs), out + r * values);
-        }
-      }
+      for (std::size_t r = begin; r < end; ++r) finish(out + r * values, out + r * values, raw);
       return;
     }
     std::vector<double> margins((end - begin) * outputs);
     kernel_->margins_block(rows + begin * nf, end - begin, margins.data());
-    for (std::size_t r = begin; r < end; ++r) {
-      apply_output_transform(model_.transform, margins.data() + (r - begin) * outputs, static_cast<int>(outputs),
-                             out + r * values);
-    }
+    for (std::size_t r = begin; r < end; ++r) finish(margins.data() + (r - begin) * outputs, out + r * values, raw);
   };
   const std::size_t threads = pool ? static_cast<std::size_t>(pool->size()) : 1;
   const std::size_t tasks = std::min(threads, std::max<std::size_t>(1, n / kRowsPerTask));

@@ -32,6 +32,9 @@ class Predictor {
   void predict_rows(const double* rows, std::size_t n, double* out, bool raw, ThreadPool* pool = nullptr) const;
 
  private:
+  // Averages (where the model does) and transforms one row's sums; `out` may alias `margins`.
+  void finish(double* margins, double* out, bool raw) const;
+
   Model model_;
   std::unique_ptr<const ForestKernel> kernel_;
 };

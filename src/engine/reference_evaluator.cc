@@ -77,11 +77,7 @@ void accumulate(const Model& model, const std::vector<double>& x, double* margin
       sum[g] += static_cast<A>(value);
     }
   }
-  for (std::size_t g = 0; g < sum.size(); ++g) {
-    A value = sum[g];
-    if (model.average_divisor != 1.0) value /= static_cast<A>(model.average_divisor);
-    margins[g] = static_cast<double>(value);
-  }
+  for (std::size_t g = 0; g < sum.size(); ++g) margins[g] = static_cast<double>(sum[g]);
 }
 
 }  // namespace

@@ -10,7 +10,8 @@
 namespace orchard {
 
 // row: model.num_features() values in the model's feature order, NaN for missing.
-// margins: model.num_outputs values (before the output transform). The model must be validated.
+// margins: model.num_outputs values: the sums of base margin, linear part and trees, before
+// averaging (Model::average_divisor) and the output transform. The model must be validated.
 void reference_margins(const Model& model, const double* row, double* margins);
 
 // True if the categorical split at `node` sends value x (already in the model's precision) left.

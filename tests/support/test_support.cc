@@ -1,0 +1,92 @@
+#include "support/test_support.h"
+
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/column_mapping.h"
+
+namespace orchard::testing {
+
+std::optional<std::string> fixtures_dir() {
+  std::string dir = ORCHARD_DEFAULT_FIXTURES;
+  if (const char* env = std::getenv("ORCHARD_FIXTURES"); env && *env) dir = env;
+  if (!std::filesystem::exists(dir + "/models/MANIFEST-engine.tsv")) return std::nullopt;
+  return dir;
+}
+
+std::string source_dir() { return ORCHARD_SOURCE_DIR; }
+std::string orchard_binary() { return ORCHARD_BINARY; }
+
+std::vector<std::vector<double>> read_numeric_csv(const std::string& path, bool skip_header) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  std::vector<std::vector<double>> rows;
+  std::string line;
+  if (skip_header) std::getline(in, line);
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    std::vector<double> row;
+    std::size_t start = 0;
+    for (;;) {
+      const std::size_t comma = line.find(',', start);
+      const std::string cell = line.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      double value = 0;
+      if (!orchard::parse_cell(cell, value)) throw std::runtime_error("bad number '" + cell + "' in " + path);
+      row.push_back(value);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+bool within_tolerance(double actual, double expected) {
+  return std::abs(actual - expected) <= 1e-6 + 1e-6 * std::abs(expected);
+}
+
+std::string temp_dir() {
+  static const std::string dir = [] {
+    std::string pattern = (std::filesystem::temp_directory_path() / "orchard-test-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    std::atexit([] {});
+    return pattern;
+  }();
+  return dir;
+}
+
+std::string write_file(const std::string& name, const std::string& contents) {
+  const std::string path = temp_dir() + "/" + name;
+  std::ofstream out(path, std::ios::binary);
+  out << contents;
+  return path;
+}
+
+namespace {
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+}  // namespace
+
+CommandResult run_orchard(const std::string& arguments) {
+  static int counter = 0;
+  const std::string base = temp_dir() + "/cmd" + std::to_string(counter++);
+  const std::string command = "'" + orchard_binary() + "' " + arguments + " >'" + base + ".out' 2>'" + base + ".err'";
+  const int status = std::system(command.c_str());
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = slurp(base + ".out");
+  result.err = slurp(base + ".err");
+  return result;
+}
+
+}  // namespace orchard::testing

@@ -1,0 +1,36 @@
+// Shared helpers for Orchard's tests: where the fixtures are, reading expected-output CSVs, running
+// the orchard binary.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace orchard::testing {
+
+// The fixtures directory (ORCHARD_FIXTURES, else ../shared/fixtures beside the repository), or
+// nullopt if it does not exist (a user's machine); tests that need it skip with a message.
+std::optional<std::string> fixtures_dir();
+
+std::string source_dir();     // the repository root
+std::string orchard_binary();  // the built `orchard`
+
+// A headerless numeric CSV (the fixtures' expected outputs): one vector per line.
+std::vector<std::vector<double>> read_numeric_csv(const std::string& path, bool skip_header = false);
+
+// |actual - expected| <= 1e-6 + 1e-6 * |expected| (the fixtures' README).
+bool within_tolerance(double actual, double expected);
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+// Runs the orchard binary with `arguments` (a shell-quoted string), capturing output.
+CommandResult run_orchard(const std::string& arguments);
+
+// A scratch directory unique to the test, removed at exit.
+std::string temp_dir();
+std::string write_file(const std::string& name, const std::string& contents);
+
+}  // namespace orchard::testing
