@@ -1,6 +1,7 @@
 #include "cli/column_mapping.h"
 
 #include <charconv>
+#include <cstdlib>
 #include <cmath>
 #include <limits>
 #include <unordered_map>
@@ -16,15 +17,16 @@ bool parse_cell(std::string_view cell, double& value) {
     value = std::numeric_limits<double>::quiet_NaN();
     return true;
   }
-  if (cell.front() == '+') cell.remove_prefix(1);
+  if (cell.front() == '+') {
+    cell.remove_prefix(1);
+    if (cell.empty() || cell.front() == '+' || cell.front() == '-') return false;
+  }
   auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
   if (end != cell.data() + cell.size()) return false;
   if (ec == std::errc::result_out_of_range) {
-    // Overflow to +-inf, underflow to a signed zero, as strtod does.
-    const bool negative = cell.front() == '-';
-    std::size_t e = cell.find_first_of("eE");
-    const bool tiny = e != std::string_view::npos && e + 1 < cell.size() && cell[e + 1] == '-';
-    value = tiny ? (negative ? -0.0 : 0.0) : (negative ? -HUGE_VAL : HUGE_VAL);
+    // from_chars leaves the value unset; strtod gives the correctly signed infinity or zero.
+    const std::string copy(cell);
+    value = std::strtod(copy.c_str(), nullptr);
     return true;
   }
   return ec == std::errc();

@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 prints the help or the problem; its own codes vary by error, ours is always 2.
+    return app.exit(e) == 0 ? 0 : kExitUsage;
   }
 
   try {

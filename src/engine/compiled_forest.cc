@@ -6,10 +6,12 @@
 #include <cstring>
 #include <limits>
 #include <set>
+#include <type_traits>
 #include <vector>
 
 #include "common/error.h"
 #include "engine/reference_evaluator.h"
+#include "engine/simd_walk.h"
 
 namespace orchard {
 namespace {
@@ -23,7 +25,7 @@ constexpr std::uint32_t kFeatureMask = (1u << 29) - 1;
 // Trees up to this depth are stored complete. 2^10 leaves per tree bounds the padding cost.
 constexpr int kMaxPerfectDepth = 10;
 // Rows normalized and walked together in the batch path (fits L1 for typical feature counts).
-constexpr std::size_t kBlockRows = 64;
+constexpr std::size_t kBlockRows = 256;
 // Rows that walk one perfect tree in lockstep.
 constexpr std::size_t kInterleave = 8;
 
@@ -77,6 +79,7 @@ struct CompiledTree {
   std::uint32_t node_offset;
   std::uint32_t leaf_offset;    // into leaves_ (leaf_size values per leaf slot)
   std::int32_t linear_offset;   // general trees with linear leaves: into leaf_linear_, else -1
+  std::uint32_t top_index;      // perfect trees: into perfect_tops_
 };
 
 struct CompiledLinearLeaf {
@@ -266,6 +269,19 @@ class FlatForest final : public ForestKernel {
     const std::size_t no = static_cast<std::size_t>(num_outputs_);
     const std::size_t group = static_cast<std::size_t>(tree.group);
     std::size_t r = 0;
+    if constexpr (std::is_same_v<T, float>) {
+      static_assert(sizeof(PerfectNode<float>) == sizeof(PerfectNodeF32));
+      if (use_simd_) {
+        std::uint32_t leaf[64];
+        const std::size_t simd_rows = m / 16 * 16;
+        for (; r < simd_rows; r += std::min<std::size_t>(64, simd_rows - r)) {
+          const std::size_t chunk = std::min<std::size_t>(64, simd_rows - r);
+          simd_walk_perfect_f32(reinterpret_cast<const PerfectNodeF32*>(nodes), perfect_tops_[tree.top_index], depth,
+                                x + r * nf, nf, chunk, leaf);
+          for (std::size_t k = 0; k < chunk; ++k) acc[(r + k) * no + group] += leaves[leaf[k]];
+        }
+      }
+    }
     for (; r + kInterleave <= m; r += kInterleave) {
       std::uint32_t index[kInterleave] = {};
       const T* base = x + r * nf;
@@ -374,6 +390,15 @@ class FlatForest final : public ForestKernel {
     perfect_nodes_.resize(perfect_nodes_.size() + internal, PerfectNode<T>{0, T(0)});
     leaves_.resize(leaves_.size() + internal + 1, A(0));
     fill_perfect(tree, 0, 0, 0, compiled, comparison);
+    if constexpr (std::is_same_v<T, float>) {
+      PerfectTreeTop top{};
+      for (std::size_t i = 0; i < std::min<std::size_t>(internal, 31); ++i) {
+        top.feature[i] = perfect_nodes_[compiled.node_offset + i].feature;
+        top.threshold[i] = perfect_nodes_[compiled.node_offset + i].threshold;
+      }
+      compiled.top_index = static_cast<std::uint32_t>(perfect_tops_.size());
+      perfect_tops_.push_back(top);
+    }
     trees_.push_back(compiled);
   }
 
@@ -497,6 +522,7 @@ class FlatForest final : public ForestKernel {
     return static_cast<std::int32_t>(linear_leaves_.size() - 1);
   }
 
+  bool use_simd_ = simd_walk_available();
   std::int32_t num_features_;
   std::int32_t num_outputs_;
   Precision input_precision_;
@@ -511,6 +537,7 @@ class FlatForest final : public ForestKernel {
 
   std::vector<CompiledTree> trees_;
   std::vector<PerfectNode<T>> perfect_nodes_;
+  std::vector<PerfectTreeTop> perfect_tops_;  // float inputs only (the SIMD walk)
   std::vector<GeneralNode<T>> general_nodes_;
   std::vector<A> leaves_;
   std::vector<CategorySplit> category_splits_;

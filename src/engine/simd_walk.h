@@ -1,0 +1,37 @@
+// SIMD traversal of complete ("perfect") trees with float32 inputs: sixteen rows per AVX-512 vector,
+// four vectors in flight so that gather latencies overlap. Chosen at run time when the CPU has
+// AVX-512 (F, DQ); the scalar walk in compiled_forest.cc is the fallback and the two are tested
+// against each other. The walk only finds leaves; summing stays scalar, in tree order, so results
+// are bit-for-bit those of the scalar path.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace orchard {
+
+// One node of a complete tree: the feature index (bit 31: missing goes left) and the threshold;
+// the test is `x <= threshold`, NaN taking the default side.
+struct PerfectNodeF32 {
+  std::uint32_t feature;
+  float threshold;
+};
+static_assert(sizeof(PerfectNodeF32) == 8);
+
+inline constexpr std::uint32_t kPerfectFeatureMask = (1u << 29) - 1;
+
+// The first five levels of a complete tree (31 nodes, padded to 32) as two columns, so that they
+// are fetched with register permutes rather than memory gathers.
+struct PerfectTreeTop {
+  alignas(64) std::uint32_t feature[32];
+  alignas(64) float threshold[32];
+};
+
+bool simd_walk_available();
+
+// For rows x[r * stride ...], r < m (m a multiple of 16, at most 64 rows), writes the index of the
+// leaf each row reaches (0 .. 2^depth - 1) to leaf[r]. REQUIRES: simd_walk_available().
+void simd_walk_perfect_f32(const PerfectNodeF32* nodes, const PerfectTreeTop& top, int depth, const float* x,
+                           std::size_t stride, std::size_t m, std::uint32_t* leaf);
+
+}  // namespace orchard
