@@ -144,8 +144,9 @@ bool plan_feature_fixes(const Model& model, std::vector<FeatureFix>& fixes) {
 template <typename T, typename A>
 class FlatForest final : public ForestKernel {
  public:
-  FlatForest(const Model& model, std::vector<FeatureFix> fixes)
-      : num_features_(model.num_features()),
+  FlatForest(const Model& model, std::vector<FeatureFix> fixes, const CompileOptions& options)
+      : use_simd_(options.allow_simd && simd_walk_available()),
+        num_features_(model.num_features()),
         num_outputs_(model.num_outputs),
         input_precision_(model.input_precision),
         fixes_(std::move(fixes)) {
@@ -160,7 +161,7 @@ class FlatForest final : public ForestKernel {
       for (double b : model.linear.bias) linear_bias_.push_back(static_cast<A>(b));
     }
     for (const Tree& tree : model.trees) {
-      if (is_perfect_candidate(tree)) {
+      if (options.allow_perfect && is_perfect_candidate(tree)) {
         add_perfect(tree, model.comparison);
       } else {
         add_general(tree, model.comparison);
@@ -210,6 +211,7 @@ class FlatForest final : public ForestKernel {
     if (has_linear_) text += " + linear";
     text += sizeof(T) == 4 ? ", float32 inputs" : ", float64 inputs";
     text += sizeof(A) == 4 ? ", float32 sums" : ", float64 sums";
+    if (use_simd_ && perfect > 0 && sizeof(T) == 4) text += ", AVX-512";
     return text;
   }
 
@@ -522,7 +524,7 @@ class FlatForest final : public ForestKernel {
     return static_cast<std::int32_t>(linear_leaves_.size() - 1);
   }
 
-  bool use_simd_ = simd_walk_available();
+  bool use_simd_;
   std::int32_t num_features_;
   std::int32_t num_outputs_;
   Precision input_precision_;
@@ -567,7 +569,7 @@ class ReferenceKernel final : public ForestKernel {
 
 }  // namespace
 
-std::unique_ptr<const ForestKernel> compile_forest(const Model& model) {
+std::unique_ptr<const ForestKernel> compile_forest(const Model& model, const CompileOptions& options) {
   if (static_cast<std::uint32_t>(model.num_features()) > kFeatureMask) {
     throw Error(ErrorKind::kInvalidModel, "too many features (" + std::to_string(model.num_features()) + ")", "",
                 "at most " + std::to_string(kFeatureMask));
@@ -576,10 +578,10 @@ std::unique_ptr<const ForestKernel> compile_forest(const Model& model) {
   if (!plan_feature_fixes(model, fixes)) return std::make_unique<ReferenceKernel>(model);
   const bool float_in = model.input_precision == Precision::kFloat32;
   const bool float_sum = model.accumulation == Precision::kFloat32;
-  if (float_in && float_sum) return std::make_unique<FlatForest<float, float>>(model, std::move(fixes));
-  if (float_in) return std::make_unique<FlatForest<float, double>>(model, std::move(fixes));
-  if (float_sum) return std::make_unique<FlatForest<double, float>>(model, std::move(fixes));
-  return std::make_unique<FlatForest<double, double>>(model, std::move(fixes));
+  if (float_in && float_sum) return std::make_unique<FlatForest<float, float>>(model, std::move(fixes), options);
+  if (float_in) return std::make_unique<FlatForest<float, double>>(model, std::move(fixes), options);
+  if (float_sum) return std::make_unique<FlatForest<double, float>>(model, std::move(fixes), options);
+  return std::make_unique<FlatForest<double, double>>(model, std::move(fixes), options);
 }
 
 }  // namespace orchard

@@ -39,7 +39,12 @@ class ForestKernel {
 inline constexpr int kStackFeatures = 512;
 inline constexpr int kStackOutputs = 64;
 
+struct CompileOptions {
+  bool allow_simd = true;       // use the AVX-512 walk where the CPU has it
+  bool allow_perfect = true;    // store shallow trees as complete trees
+};
+
 // Compiles a validated model. Throws Error(kInvalidModel) if it cannot be compiled.
-std::unique_ptr<const ForestKernel> compile_forest(const Model& model);
+std::unique_ptr<const ForestKernel> compile_forest(const Model& model, const CompileOptions& options = {});
 
 }  // namespace orchard
