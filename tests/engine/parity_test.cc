@@ -25,12 +25,10 @@ struct ManifestEntry {
 // Readable test parameters in gtest's output.
 void PrintTo(const ManifestEntry& entry, std::ostream* os) { *os << entry.model; }
 
-std::vector<ManifestEntry> read_manifest() {
+// Reads a manifest (model, input, expected, raw; paths relative to the manifest's directory).
+std::vector<ManifestEntry> read_manifest_file(const std::string& models, const std::string& manifest) {
   std::vector<ManifestEntry> entries;
-  auto dir = testing::fixtures_dir();
-  if (!dir) return entries;
-  const std::string models = *dir + "/models/";
-  std::ifstream in(models + "MANIFEST-engine.tsv");
+  std::ifstream in(models + manifest);
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
@@ -48,8 +46,21 @@ std::vector<ManifestEntry> read_manifest() {
   return entries;
 }
 
+// The shared fixtures (when present) and the repository's own demo models (always).
+std::vector<ManifestEntry> read_manifest() {
+  std::vector<ManifestEntry> entries;
+  if (auto dir = testing::fixtures_dir()) entries = read_manifest_file(*dir + "/models/", "MANIFEST-engine.tsv");
+  return entries;
+}
+
+std::vector<ManifestEntry> read_examples_manifest() {
+  return read_manifest_file(testing::source_dir() + "/examples/", "MANIFEST.tsv");
+}
+
 std::string test_name(const ::testing::TestParamInfo<ManifestEntry>& info) {
-  std::string name = info.param.model.substr(info.param.model.find("/models/") + 8);
+  const std::size_t models = info.param.model.find("/models/");
+  std::string name = models != std::string::npos ? info.param.model.substr(models + 8)
+                                                 : info.param.model.substr(info.param.model.find("/examples/") + 10);
   for (char& c : name) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return name;
 }
@@ -126,7 +137,10 @@ TEST_P(Parity, MatchesLibraryOutputs) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Manifest, Parity, ::testing::ValuesIn(read_manifest()), test_name);
+INSTANTIATE_TEST_SUITE_P(Examples, Parity, ::testing::ValuesIn(read_examples_manifest()), test_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Parity);
+
+TEST(ParityExamples, Present) { EXPECT_EQ(read_examples_manifest().size(), 3u); }
 
 TEST(ParityFixtures, Present) {
   if (!testing::fixtures_dir()) {

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Orchard needs to build, test and benchmark. Idempotent.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ccache pkg-config
+  nlohmann-json3-dev   # JSON and UBJSON (XGBoost models)
+  libcli11-dev         # command line
+  libgtest-dev libgmock-dev   # tests
+  libbenchmark-dev libxgboost-dev   # benchmarks (libxgboost is the baseline, linked into bench/ only)
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all Debian packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
