@@ -5,9 +5,10 @@ namespace {
 
 std::string compose(const std::string& what, const std::string& where, const std::string& expected) {
   std::string message;
-  if (!where.empty()) message += where + ": ";
-  message += what;
-  if (!expected.empty()) message += " (expected " + expected + ")";
+  message.reserve(where.size() + what.size() + expected.size() + 16);
+  if (!where.empty()) message.append(where).append(": ");
+  message.append(what);
+  if (!expected.empty()) message.append(" (expected ").append(expected).append(")");
   return message;
 }
 

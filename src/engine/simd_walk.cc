@@ -1,5 +1,8 @@
 #include "engine/simd_walk.h"
 
+// GCC 12 flags the deliberately undefined pass-through operand inside the gather intrinsics
+// (GCC bug 105593); the gathers here are unmasked, so every lane is written.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 namespace orchard {
