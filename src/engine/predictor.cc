@@ -8,8 +8,9 @@
 
 namespace orchard {
 namespace {
-// Below this many rows per thread, splitting costs more than it saves.
-constexpr std::size_t kRowsPerTask = 256;
+// Rows per task handed to the pool: small enough to balance two threads that start at different
+// times, large enough that handing out a task costs nothing in comparison.
+constexpr std::size_t kRowsPerTask = 512;
 }  // namespace
 
 Predictor::Predictor(Model model, const std::string& where) : model_(std::move(model)) {
@@ -57,17 +58,14 @@ void Predictor::predict_rows(const double* rows, std::size_t n, double* out, boo
     kernel_->margins_block(rows + begin * nf, end - begin, margins.data());
     for (std::size_t r = begin; r < end; ++r) finish(margins.data() + (r - begin) * outputs, out + r * values, raw);
   };
-  const std::size_t threads = pool ? static_cast<std::size_t>(pool->size()) : 1;
-  const std::size_t tasks = std::min(threads, std::max<std::size_t>(1, n / kRowsPerTask));
-  if (tasks <= 1) {
+  const std::size_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;
+  if (pool == nullptr || pool->size() == 1 || tasks <= 1) {
     run(0, n);
     return;
   }
-  const std::size_t per_task = (n + tasks - 1) / tasks;
   pool->parallel_for(tasks, [&](std::size_t t) {
-    const std::size_t begin = t * per_task;
-    const std::size_t end = std::min(n, begin + per_task);
-    if (begin < end) run(begin, end);
+    const std::size_t begin = t * kRowsPerTask;
+    run(begin, std::min(n, begin + kRowsPerTask));
   });
 }
 

@@ -1,5 +1,7 @@
 #include "engine/thread_pool.h"
 
+#include <chrono>
+
 namespace orchard {
 
 ThreadPool::ThreadPool(int threads) {
@@ -65,6 +67,13 @@ void ThreadPool::run_tasks() {
 void ThreadPool::worker_loop() {
   std::size_t seen = 0;
   for (;;) {
+    const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(300);
+    while (generation_.load(std::memory_order_acquire) == seen && !stopping_.load(std::memory_order_relaxed) &&
+           std::chrono::steady_clock::now() < spin_until) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });

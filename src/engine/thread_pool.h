@@ -1,7 +1,11 @@
 // A fixed set of worker threads for batch prediction. The calling thread works too, so a pool of
 // N threads starts N - 1 workers. Single-row prediction never touches the pool.
+// Tasks are handed out one at a time, so a worker that wakes late still takes its share. After a
+// batch, workers spin for a fraction of a millisecond before sleeping: waking a sleeping thread can
+// take longer than a small batch (notably on virtual machines), and batches often come in bursts.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
@@ -39,9 +43,9 @@ class ThreadPool {
   std::size_t count_ = 0;
   std::size_t next_ = 0;
   std::size_t finished_ = 0;
-  std::size_t generation_ = 0;
+  std::atomic<std::size_t> generation_{0};  // bumped per parallel_for; read unlocked while spinning
   std::exception_ptr error_;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace orchard
