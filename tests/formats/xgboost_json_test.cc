@@ -870,7 +870,7 @@ TEST(XgboostJsonLoader, MissingAndMistypedFieldsNameTheirPath) {
 }
 
 TEST(XgboostJsonLoader, InvalidJsonIsRefused) {
-  for (const std::string text : {std::string("{"), std::string(R"({"learner": [1, 2)"), std::string(R"({"learner":})"),
+  for (const std::string& text : {std::string("{"), std::string(R"({"learner": [1, 2)"), std::string(R"({"learner":})"),
                                  std::string(R"({"learner":{}} trailing)"), std::string("{\"a\":\"\xff\"}")}) {
     SCOPED_TRACE(text);
     const std::string message = refusal([&] { load_json(text, "bad_model.json"); });
@@ -1027,7 +1027,7 @@ TEST(XgboostUbjsonLoader, StringLongerThanTheFileIsRefused) {
 }
 
 TEST(XgboostUbjsonLoader, InvalidBytesAreRefused) {
-  for (const std::string bytes : {std::string("{L"), std::string("{i"), ubjson_prefix(), ubjson_prefix() + "\x01",
+  for (const std::string& bytes : {std::string("{L"), std::string("{i"), ubjson_prefix(), ubjson_prefix() + "\x01",
                                   ubjson_prefix() + "[$d#i\x02" + "ab", std::string("{#i\x01") + "}"}) {
     EXPECT_TRUE(Contains(refusal_within_a_second([&] { load_ubj(bytes, "bad.ubj"); }), "bad.ubj"));
   }
