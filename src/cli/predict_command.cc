@@ -1,5 +1,6 @@
 #include "cli/predict_command.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <iostream>
@@ -52,7 +53,9 @@ std::uint64_t run_predict(const PredictOptions& options, std::ostream& log) {
   ThreadPool pool(options.threads);
   const std::size_t nf = static_cast<std::size_t>(predictor.num_features());
   const std::size_t nv = static_cast<std::size_t>(predictor.num_values(options.raw));
-  const std::size_t chunk = std::max<std::size_t>(1, options.chunk_rows);
+  // At most ~64 MB of parsed inputs in memory at a time, whatever the width of the model.
+  const std::size_t max_chunk = std::max<std::size_t>(1, (std::size_t{64} << 20) / (sizeof(double) * std::max<std::size_t>(nf + nv, 1)));
+  const std::size_t chunk = std::clamp<std::size_t>(options.chunk_rows, 1, max_chunk);
   std::vector<double> rows(chunk * std::max<std::size_t>(nf, 1));
   std::vector<double> values(chunk * nv);
   std::vector<std::string_view> cells;

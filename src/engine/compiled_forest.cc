@@ -24,8 +24,13 @@ constexpr std::uint32_t kFeatureMask = (1u << 29) - 1;
 
 // Trees up to this depth are stored complete. 2^10 leaves per tree bounds the padding cost.
 constexpr int kMaxPerfectDepth = 10;
-// Rows normalized and walked together in the batch path (fits L1 for typical feature counts).
+// Rows normalized and walked together in the batch path: up to 256, fewer for wide models so that a
+// block's inputs stay around 64 KB (L2-resident).
 constexpr std::size_t kBlockRows = 256;
+constexpr std::size_t kBlockBytes = std::size_t{64} << 10;
+// Categorical splits are compiled to bitsets; beyond this many words in all (a model with huge
+// category codes), the model is evaluated by the reference evaluator instead.
+constexpr std::size_t kMaxCategoryWords = std::size_t{1} << 24;
 // Rows that walk one perfect tree in lockstep.
 constexpr std::size_t kInterleave = 8;
 
@@ -189,10 +194,11 @@ class FlatForest final : public ForestKernel {
   void margins_block(const double* rows, std::size_t n, double* margins) const override {
     const std::size_t nf = static_cast<std::size_t>(num_features_);
     const std::size_t no = static_cast<std::size_t>(num_outputs_);
-    std::vector<T> x(kBlockRows * std::max<std::size_t>(nf, 1));
-    std::vector<A> acc(kBlockRows * no);
-    for (std::size_t start = 0; start < n; start += kBlockRows) {
-      const std::size_t m = std::min(kBlockRows, n - start);
+    const std::size_t block = std::clamp<std::size_t>(kBlockBytes / (sizeof(T) * std::max<std::size_t>(nf, 1)), 1, kBlockRows);
+    std::vector<T> x(block * std::max<std::size_t>(nf, 1));
+    std::vector<A> acc(block * no);
+    for (std::size_t start = 0; start < n; start += block) {
+      const std::size_t m = std::min(block, n - start);
       run(rows + start * nf, m, x.data(), acc.data(), margins + start * no);
     }
   }
@@ -567,6 +573,19 @@ class ReferenceKernel final : public ForestKernel {
   Model model_;
 };
 
+// Bitset words the compiled categorical splits would take.
+std::size_t category_words(const Model& model) {
+  std::size_t words = 0;
+  for (const Tree& tree : model.trees) {
+    for (const TreeNode& node : tree.nodes) {
+      if (node.kind == NodeKind::kCategorical && node.category_count > 0) {
+        words += tree.categories[node.category_begin + node.category_count - 1] / 32 + 1;
+      }
+    }
+  }
+  return words;
+}
+
 }  // namespace
 
 std::unique_ptr<const ForestKernel> compile_forest(const Model& model, const CompileOptions& options) {
@@ -575,7 +594,9 @@ std::unique_ptr<const ForestKernel> compile_forest(const Model& model, const Com
                 "at most " + std::to_string(kFeatureMask));
   }
   std::vector<FeatureFix> fixes;
-  if (!plan_feature_fixes(model, fixes)) return std::make_unique<ReferenceKernel>(model);
+  if (!plan_feature_fixes(model, fixes) || category_words(model) > kMaxCategoryWords) {
+    return std::make_unique<ReferenceKernel>(model);
+  }
   const bool float_in = model.input_precision == Precision::kFloat32;
   const bool float_sum = model.accumulation == Precision::kFloat32;
   if (float_in && float_sum) return std::make_unique<FlatForest<float, float>>(model, std::move(fixes), options);

@@ -51,6 +51,20 @@ void validate_tree(const Model& model, const Tree& tree, std::size_t t, const st
   if (!std::isfinite(tree.weight)) throw_invalid_model(tree_where, "tree weight is not finite");
 
   const std::size_t n = tree.nodes.size();
+  // What the engine reads of every node, reachable or not: the kind, the feature, the categories.
+  for (std::size_t i = 0; i < n; ++i) {
+    const TreeNode& node = tree.nodes[i];
+    if (node.kind == NodeKind::kLeaf) continue;
+    if (node.feature < 0 || node.feature >= model.num_features()) {
+      throw_invalid_model(tree_place(where, t, i), "split on feature " + std::to_string(node.feature),
+                          "a feature index below " + std::to_string(model.num_features()));
+    }
+    if (node.kind == NodeKind::kCategorical &&
+        static_cast<std::size_t>(node.category_begin) + node.category_count > tree.categories.size()) {
+      throw_invalid_model(tree_place(where, t, i), "category list is out of range",
+                          "a range within the tree's " + std::to_string(tree.categories.size()) + " categories");
+    }
+  }
   std::vector<std::uint8_t> seen(n, 0);
   std::vector<std::int32_t> stack{0};
   seen[0] = 1;
@@ -82,17 +96,10 @@ void validate_tree(const Model& model, const Tree& tree, std::size_t t, const st
       }
       continue;
     }
-    if (node.feature < 0 || node.feature >= model.num_features()) {
-      throw_invalid_model(tree_place(where, t, i), "split on feature " + std::to_string(node.feature),
-                          "a feature index below " + std::to_string(model.num_features()));
-    }
     if (node.kind == NodeKind::kNumerical && std::isnan(node.threshold)) {
       throw_invalid_model(tree_place(where, t, i), "threshold is NaN", "a number");
     }
     if (node.kind == NodeKind::kCategorical) {
-      if (static_cast<std::size_t>(node.category_begin) + node.category_count > tree.categories.size()) {
-        throw_invalid_model(tree_place(where, t, i), "category list is out of range");
-      }
       auto begin = tree.categories.begin() + node.category_begin;
       if (!std::is_sorted(begin, begin + node.category_count)) {
         throw_invalid_model(tree_place(where, t, i), "category list is not sorted");
@@ -116,7 +123,10 @@ void validate_tree(const Model& model, const Tree& tree, std::size_t t, const st
 }  // namespace
 
 void Model::validate(const std::string& where) const {
-  if (num_outputs < 1) throw_invalid_model(where, "model has no outputs");
+  if (num_outputs < 1) throw_invalid_model(where, "model has no outputs", "at least one output");
+  if (num_features() > kMaxFeatures) {
+    throw_invalid_model(where, "model has " + std::to_string(num_features()) + " features", "at most " + std::to_string(kMaxFeatures));
+  }
   if (base_margin.size() != static_cast<std::size_t>(num_outputs)) {
     throw_invalid_model(where, "base margin has " + std::to_string(base_margin.size()) + " values",
                         std::to_string(num_outputs) + " (one per output)");

@@ -38,6 +38,10 @@ enum class MissingRule : std::uint8_t {
 // LightGBM's kZeroThreshold (1e-35f, widened to double).
 inline constexpr double kZeroThreshold = 1.0000000180025095e-35;
 
+// Limits that keep a small malicious file from asking for a huge allocation. A model with more
+// features than this is refused; real sparse models (hashed features) stay well below it.
+inline constexpr std::int64_t kMaxFeatures = std::int64_t{1} << 21;
+
 enum class NodeKind : std::uint8_t { kLeaf, kNumerical, kCategorical };
 
 struct TreeNode {
@@ -148,7 +152,9 @@ struct Model {
 
   // Checks every index and size (children inside the tree, no cycles, features inside the schema,
   // category ranges, leaf ranges, groups). Throws Error(kInvalidModel) naming `where` and the tree and
-  // node at fault. Loaders call it before returning, so the engine can trust what it compiles.
+  // node at fault. load_model_bytes calls it on every loader's result, and Predictor calls it again,
+  // so the engine can trust what it compiles. Nodes unreachable from the root (XGBoost keeps pruned
+  // nodes) are checked too, as far as the engine reads them (kind and feature).
   void validate(const std::string& where) const;
 };
 

@@ -184,7 +184,7 @@ ObjectiveInfo parse_objective(const std::string& objective, std::size_t line, co
         double v = 0;
         auto text = token.substr(key.size() + 1);
         auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-        if (ec != std::errc() || end != text.data() + text.size()) reader.fail(line, "objective parameter \"" + std::string(token) + "\" is not a number");
+        if (ec != std::errc() || end != text.data() + text.size()) reader.fail(line, "objective parameter \"" + std::string(token) + "\" is not a number", "key:number, e.g. sigmoid:1");
         return v;
       }
     }
@@ -219,7 +219,7 @@ ObjectiveInfo parse_objective(const std::string& objective, std::size_t line, co
                 "binary, multiclass, multiclassova, regression (l2, l1, huber, fair, quantile, mape), poisson, gamma, "
                 "tweedie, lambdarank, rank_xendcg, cross_entropy or cross_entropy_lambda");
   }
-  if (!(info.scale > 0.0) || !std::isfinite(info.scale)) reader.fail(line, "sigmoid parameter must be positive");
+  if (!(info.scale > 0.0) || !std::isfinite(info.scale)) reader.fail(line, "sigmoid parameter is not positive", "a positive number");
   return info;
 }
 
@@ -264,6 +264,7 @@ Tree build_tree(const SectionView& s, const std::string& name, std::int32_t num_
         }
       }
     }
+    std::map<std::size_t, std::pair<std::uint32_t, std::uint32_t>> decoded;  // category set -> list
     auto child = [&](std::int64_t c) {
       return static_cast<std::int32_t>(c >= 0 ? c : static_cast<std::int64_t>(internal) + ~c);
     };
@@ -288,6 +289,12 @@ Tree build_tree(const SectionView& s, const std::string& name, std::int32_t num_
                       "an index below num_cat = " + std::to_string(num_cat));
         }
         const auto k = static_cast<std::size_t>(index);
+        // Nodes that share a category set share its decoded list, so the IR stays as small as the file.
+        if (auto shared = decoded.find(k); shared != decoded.end()) {
+          node.category_begin = shared->second.first;
+          node.category_count = shared->second.second;
+          continue;
+        }
         node.category_begin = static_cast<std::uint32_t>(tree.categories.size());
         for (std::int64_t w = cat_boundaries[k]; w < cat_boundaries[k + 1]; ++w) {
           const auto word = static_cast<std::uint32_t>(cat_threshold[static_cast<std::size_t>(w)]);
@@ -296,6 +303,7 @@ Tree build_tree(const SectionView& s, const std::string& name, std::int32_t num_
           }
         }
         node.category_count = static_cast<std::uint32_t>(tree.categories.size() - node.category_begin);
+        decoded.emplace(k, std::make_pair(node.category_begin, node.category_count));
       } else {
         node.kind = NodeKind::kNumerical;
         node.threshold = thresholds[i];
@@ -350,7 +358,7 @@ Model LightgbmTextLoader::load(std::string_view bytes, const std::string& where)
   }
   const auto num_class = static_cast<std::int32_t>(header.integer("num_class", 1, 1 << 20));
   const auto per_iteration = static_cast<std::int32_t>(header.integer("num_tree_per_iteration", 1, 1 << 20));
-  const auto num_features = static_cast<std::int32_t>(header.integer("max_feature_idx", -1, (1 << 28) - 1) + 1);
+  const auto num_features = static_cast<std::int32_t>(header.integer("max_feature_idx", -1, kMaxFeatures - 1) + 1);
   const auto [objective_text, objective_line] = header.raw("objective");
   const ObjectiveInfo objective = parse_objective(std::string(objective_text), objective_line, reader);
 

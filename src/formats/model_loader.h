@@ -2,8 +2,8 @@
 //
 // The format of a file is detected from its content, never from its name. Every loader refuses a
 // file it cannot read with Error(kInvalidModel) naming the file, the place in it and what was
-// expected; it never crashes, hangs or builds a silently wrong model, and the Model it returns has
-// passed Model::validate.
+// expected; it never crashes, hangs or allocates far beyond the file's size. A loader checks what its
+// format promises; load_model_bytes then runs Model::validate (indices, cycles, ranges) on the result.
 #pragma once
 
 #include <string>

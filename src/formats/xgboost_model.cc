@@ -198,8 +198,17 @@ Tree build_tree(const Node& json, std::int32_t num_features, std::int32_t group,
       json["categories_segments"].fail("categories_nodes, categories_segments and categories_sizes differ in length", "arrays of equal length");
     }
     std::set<std::int64_t> categorical_nodes;
+    // Each category entry belongs to one node, as XGBoost writes them; this also bounds the IR's size
+    // by the file's (overlapping segments could otherwise multiply it).
+    std::int64_t listed = 0;
+    for (auto size : sizes) listed += size;
+    if (listed > static_cast<std::int64_t>(categories.size())) {
+      json["categories_sizes"].fail("category segments list " + std::to_string(listed) + " entries but categories has " +
+                                    std::to_string(categories.size()), "non-overlapping segments");
+    }
     for (std::size_t k = 0; k < cat_nodes.size(); ++k) {
       const auto i = static_cast<std::size_t>(cat_nodes[k]);
+      if (categorical_nodes.count(cat_nodes[k])) json["categories_nodes"].at(k).fail("node " + std::to_string(i) + " is listed twice", "each categorical node once");
       if (tree.nodes[i].kind != NodeKind::kCategorical) {
         json["categories_nodes"].at(k).fail("node " + std::to_string(i) + " is not a categorical split", "the id of a node with split_type 1");
       }
@@ -230,7 +239,11 @@ Tree build_tree(const Node& json, std::int32_t num_features, std::int32_t group,
 
 void read_features(const Node& learner, Model& model, std::int32_t num_features) {
   model.features.resize(static_cast<std::size_t>(num_features));
-  for (std::int32_t f = 0; f < num_features; ++f) model.features[static_cast<std::size_t>(f)].name = "f" + std::to_string(f);
+  for (std::int32_t f = 0; f < num_features; ++f) {
+    // (append rather than operator+: GCC 12 warns falsely about the latter, bug 105329)
+    std::string& name = model.features[static_cast<std::size_t>(f)].name;
+    name.assign("f").append(std::to_string(f));
+  }
   if (learner.has("feature_names") && learner["feature_names"].array_size() > 0) {
     Node names = learner["feature_names"];
     if (names.array_size() != static_cast<std::size_t>(num_features)) {
@@ -264,7 +277,7 @@ Model build_xgboost_model(const XgboostDocument& document, const std::string& wh
     if (version.array_size() >= 1 && version.at(0).integer() < 1) version.fail("XGBoost version is older than 1.0", "a model saved by XGBoost 1.0 or later");
   }
   Node params = learner["learner_model_param"];
-  const auto num_features = static_cast<std::int32_t>(params["num_feature"].integer_in(0, std::int64_t{1} << 28));
+  const auto num_features = static_cast<std::int32_t>(params["num_feature"].integer_in(0, kMaxFeatures));
   const auto num_class = static_cast<std::int32_t>(params["num_class"].integer_in(0, 1 << 20));
   if (params.has("num_target") && params["num_target"].integer() > 1) {
     params["num_target"].fail("multi-target models are not supported", "num_target 1");
@@ -297,11 +310,11 @@ Model build_xgboost_model(const XgboostDocument& document, const std::string& wh
   switch (objective->second.link) {
     case Objective::Link::kIdentity: break;
     case Objective::Link::kLogit:
-      if (!(base_score > 0.0f && base_score < 1.0f)) params["base_score"].fail("base_score must lie in (0, 1) for a logistic objective");
+      if (!(base_score > 0.0f && base_score < 1.0f)) params["base_score"].fail("base_score " + std::to_string(base_score) + " is outside (0, 1)", "a probability for a logistic objective");
       margin = -std::log(1.0f / base_score - 1.0f);
       break;
     case Objective::Link::kLog:
-      if (!(base_score > 0.0f)) params["base_score"].fail("base_score must be positive for a log-link objective");
+      if (!(base_score > 0.0f)) params["base_score"].fail("base_score " + std::to_string(base_score) + " is not positive", "a positive mean for a log-link objective");
       margin = std::log(base_score);
       break;
   }

@@ -221,7 +221,7 @@ TEST_P(CompiledForestVsReference, AllLayoutsAgreeBitForBit) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Flavors, CompiledForestVsReference, ::testing::ValuesIn(kFlavors),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& flavor_info) { return std::string(flavor_info.param.name); });
 
 Model stump(Comparison comparison, Precision precision, double threshold, MissingRule rule, bool default_left) {
   Model model;
