@@ -1,6 +1,7 @@
 #include "formats/xgboost_model.h"
 
 #include <charconv>
+#include <cstdio>
 #include <cmath>
 #include <set>
 
@@ -240,9 +241,10 @@ Tree build_tree(const Node& json, std::int32_t num_features, std::int32_t group,
 void read_features(const Node& learner, Model& model, std::int32_t num_features) {
   model.features.resize(static_cast<std::size_t>(num_features));
   for (std::int32_t f = 0; f < num_features; ++f) {
-    // (append rather than operator+: GCC 12 warns falsely about the latter, bug 105329)
-    std::string& name = model.features[static_cast<std::size_t>(f)].name;
-    name.assign("f").append(std::to_string(f));
+    // Formatted into a buffer: GCC 12 warns falsely on short string concatenation (bug 105329).
+    char name[16];
+    const int length = std::snprintf(name, sizeof name, "f%d", f);
+    model.features[static_cast<std::size_t>(f)].name.assign(name, static_cast<std::size_t>(length));
   }
   if (learner.has("feature_names") && learner["feature_names"].array_size() > 0) {
     Node names = learner["feature_names"];
