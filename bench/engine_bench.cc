@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/column_mapping.h"
-#include "cli/csv_reader.h"
+#include "tabular/column_mapping.h"
+#include "tabular/csv_reader.h"
 #include "engine/predictor.h"
 #include "engine/thread_pool.h"
 #include "formats/model_loader.h"

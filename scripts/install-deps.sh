@@ -4,7 +4,8 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ccache pkg-config
-  nlohmann-json3-dev   # JSON and UBJSON (XGBoost models)
+  nlohmann-json3-dev   # JSON and UBJSON (XGBoost models, registry records)
+  libsqlite3-dev libssl-dev   # registry: SQLite store, SHA-256
   libcli11-dev         # command line
   libgtest-dev libgmock-dev   # tests
   libbenchmark-dev libxgboost-dev   # benchmarks (libxgboost is the baseline, linked into bench/ only)

@@ -1,9 +1,12 @@
 // The `orchard` command line.
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <iostream>
 
+#include "cli/evaluate_commands.h"
 #include "cli/predict_command.h"
+#include "cli/registry_commands.h"
 #include "common/error.h"
 #include "engine/predictor.h"
 #include "formats/model_loader.h"
@@ -33,7 +36,9 @@ int exit_code(const orchard::Error& e) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Orchard: serve, version and monitor LightGBM, XGBoost and scikit-learn models.\n"
-               "Exit codes: 0 ok, 2 usage, 3 bad input data, 4 bad model file, 5 file not found, 6 I/O error."};
+               "Exit codes: 0 ok, 2 usage, 3 bad input data, 4 bad model file, 5 not found, 6 I/O or database error,\n"
+               "7 a promotion gate failed."};
+  using orchard::add_registry_commands;
   app.require_subcommand(1);
   app.set_version_flag("--version", "orchard 0.1.0");
 
@@ -53,6 +58,10 @@ int main(int argc, char** argv) {
   predict_cmd->add_flag("!--no-progress", predict.progress, "Never draw a progress bar");
   predict_cmd->footer("Example:\n  orchard predict examples/churn.json examples/churn.csv -o predictions.csv");
 
+  std::function<int()> run_registry_command;
+  add_registry_commands(app, run_registry_command);
+  orchard::add_evaluate_commands(app, run_registry_command);
+
   std::string inspect_path;
   auto* inspect_cmd = app.add_subcommand("inspect", "Describe a model file: format, objective, features, outputs, trees.");
   inspect_cmd->add_option("model", inspect_path, "Model file")->required();
@@ -65,7 +74,9 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*predict_cmd) {
+    if (run_registry_command) {
+      return run_registry_command();
+    } else if (*predict_cmd) {
       orchard::run_predict(predict, std::cerr);
     } else if (*inspect_cmd) {
       const orchard::Predictor predictor(orchard::load_model_file(inspect_path), inspect_path);

@@ -6,8 +6,8 @@
 #include <iostream>
 #include <vector>
 
-#include "cli/column_mapping.h"
-#include "cli/csv_reader.h"
+#include "tabular/column_mapping.h"
+#include "tabular/csv_reader.h"
 #include "cli/progress_bar.h"
 #include "common/error.h"
 #include "engine/predictor.h"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/column_mapping.h"
+#include "tabular/column_mapping.h"
 #include "support/test_support.h"
 
 namespace orchard {

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <fstream>
 
-#include "cli/column_mapping.h"
-#include "cli/csv_reader.h"
+#include "tabular/column_mapping.h"
+#include "tabular/csv_reader.h"
 #include "engine/predictor.h"
 #include "engine/reference_evaluator.h"
 #include "engine/thread_pool.h"

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/column_mapping.h"
+#include "tabular/column_mapping.h"
 
 namespace orchard::testing {
 

@@ -1,6 +1,6 @@
-// Tests for ColumnMapping and parse_cell (src/cli/column_mapping.h): how CSV columns reach model
+// Tests for ColumnMapping and parse_cell (src/tabular/column_mapping.h): how CSV columns reach model
 // features, and how cells become numbers.
-#include "cli/column_mapping.h"
+#include "tabular/column_mapping.h"
 
 #include <gtest/gtest.h>
 

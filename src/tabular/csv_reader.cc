@@ -1,4 +1,4 @@
-#include "cli/csv_reader.h"
+#include "tabular/csv_reader.h"
 
 #include <filesystem>
 #include <iostream>

@@ -1,4 +1,4 @@
-#include "cli/column_mapping.h"
+#include "tabular/column_mapping.h"
 
 #include <charconv>
 #include <cstdlib>

@@ -1,5 +1,5 @@
-// Tests for CsvReader (src/cli/csv_reader.h): the hand-written RFC 4180 reader behind `orchard predict`.
-#include "cli/csv_reader.h"
+// Tests for CsvReader (src/tabular/csv_reader.h): the hand-written RFC 4180 reader behind `orchard predict`.
+#include "tabular/csv_reader.h"
 
 #include <gtest/gtest.h>
 

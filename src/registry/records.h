@@ -1,0 +1,100 @@
+// The registry's records: what a Store keeps. Plain values; times are ISO-8601 UTC strings.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace orchard {
+
+using Tags = std::map<std::string, std::string>;
+
+struct ModelRecord {
+  std::string name;
+  std::string description;
+  Tags tags;
+  std::string created_at;
+  std::string created_by;
+  std::int64_t latest_version = 0;  // highest number ever given; numbers are never reused
+};
+
+// Training data behind a version: the file's digest and shape, and the reference profile computed
+// from it (JSON, see dataset_profile.h) that drift is measured against.
+struct DatasetFingerprint {
+  std::string sha256;
+  std::int64_t rows = 0;
+  std::int64_t columns = 0;
+  std::string path;
+};
+
+// Everything about a version that is fixed when it is created.
+struct VersionDraft {
+  std::string model;
+  std::string artifact_sha256;
+  std::string format;          // the loader's format_name
+  std::int64_t artifact_size = 0;
+  std::string schema_json;     // features and outputs
+  std::string load_check;      // what the engine compiled, e.g. "500 trees (...)"
+  std::string source_path;
+  std::string git_commit;
+  std::string description;
+  std::map<std::string, double> metrics;  // training metrics supplied by the user
+  Tags params;
+  Tags tags;
+  std::optional<DatasetFingerprint> dataset;
+  std::string profile_json;    // empty without a dataset
+};
+
+struct VersionRecord : VersionDraft {
+  std::int64_t number = 0;
+  std::string created_at;
+  std::string created_by;
+  bool archived = false;
+  std::string evaluation_json;  // the last recorded `orchard evaluate` results, or empty
+};
+
+struct AliasRecord {
+  std::string model;
+  std::string alias;
+  std::int64_t version = 0;
+  std::string updated_at;
+  std::string updated_by;
+};
+
+struct AliasChange {
+  std::string alias;
+  std::int64_t from_version = 0;  // 0: the alias did not exist
+  std::int64_t to_version = 0;
+  std::string kind;               // "set" or "rollback"
+  std::string at;
+  std::string by;
+};
+
+struct AuditEvent {
+  std::int64_t id = 0;
+  std::string at;
+  std::string actor;
+  std::string action;       // "model.create", "version.create", "alias.set", ...
+  std::string target;       // "churn", "churn:3", "churn@production"
+  std::string before_json;  // "" when nothing existed
+  std::string after_json;
+};
+
+// Mutable parts of a version (everything else is immutable).
+struct VersionUpdate {
+  std::optional<std::string> description;
+  Tags set_tags;
+  std::vector<std::string> remove_tags;
+  std::optional<bool> archived;
+  std::optional<std::string> evaluation_json;
+};
+
+struct ModelUpdate {
+  std::optional<std::string> description;
+  Tags set_tags;
+  std::vector<std::string> remove_tags;
+};
+
+}  // namespace orchard

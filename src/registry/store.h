@@ -1,0 +1,52 @@
+// The registry's storage interface. Two backends implement it: SQLite (the embedded default) and,
+// later, PostgreSQL for several servers sharing one registry; the same test suite runs on both.
+//
+// Every change is one transaction that also appends its audit event, so the audit log and the data
+// can never disagree. Errors: Error(kNotFound) for an unknown model / version / alias,
+// Error(kInvalidArgument) for a request that breaks a rule, Error(kIo) for a database that is
+// unreachable, locked beyond the timeout or corrupt.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "registry/records.h"
+
+namespace orchard {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Creates the model if it does not exist, then the version with the next number, atomically:
+  // concurrent calls (other threads or processes) get distinct numbers.
+  virtual VersionRecord create_version(const VersionDraft& draft, const std::string& actor) = 0;
+
+  virtual std::optional<ModelRecord> find_model(const std::string& name) = 0;
+  virtual std::vector<ModelRecord> list_models() = 0;
+  virtual std::optional<VersionRecord> find_version(const std::string& model, std::int64_t number) = 0;
+  virtual std::vector<VersionRecord> list_versions(const std::string& model) = 0;
+
+  virtual void update_model(const std::string& name, const ModelUpdate& update, const std::string& actor) = 0;
+  virtual VersionRecord update_version(const std::string& model, std::int64_t number, const VersionUpdate& update,
+                                       const std::string& actor) = 0;
+
+  // Points `alias` at `version` (kind "set") or back to an earlier version (kind "rollback"),
+  // appending to the alias's history.
+  virtual AliasChange set_alias(const std::string& model, const std::string& alias, std::int64_t version,
+                                const std::string& kind, const std::string& actor) = 0;
+  virtual std::optional<AliasRecord> find_alias(const std::string& model, const std::string& alias) = 0;
+  virtual std::vector<AliasRecord> list_aliases(const std::string& model) = 0;
+  // Oldest first.
+  virtual std::vector<AliasChange> alias_history(const std::string& model, const std::string& alias) = 0;
+
+  // Newest first; empty `target_prefix` for all.
+  virtual std::vector<AuditEvent> audit_log(const std::string& target_prefix, std::size_t limit) = 0;
+
+  // Every artifact digest a version refers to (for garbage collection).
+  virtual std::set<std::string> referenced_artifacts() = 0;
+};
+
+}  // namespace orchard
