@@ -77,6 +77,8 @@ std::string slurp(const std::string& path) {
 }
 }  // namespace
 
+std::string read_text(const std::string& path) { return slurp(path); }
+
 CommandResult run_orchard(const std::string& arguments) {
   static int counter = 0;
   const std::string base = temp_dir() + "/cmd" + std::to_string(counter++);

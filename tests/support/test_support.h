@@ -32,5 +32,6 @@ CommandResult run_orchard(const std::string& arguments);
 // A scratch directory unique to the test, removed at exit.
 std::string temp_dir();
 std::string write_file(const std::string& name, const std::string& contents);
+std::string read_text(const std::string& path);
 
 }  // namespace orchard::testing
