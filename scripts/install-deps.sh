@@ -5,7 +5,8 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ccache pkg-config
   nlohmann-json3-dev   # JSON and UBJSON (XGBoost models, registry records)
-  libsqlite3-dev libssl-dev   # registry: SQLite store, SHA-256
+  libsqlite3-dev libssl-dev libpq-dev   # registry: SQLite and PostgreSQL stores, SHA-256
+  postgresql python3-sklearn   # tests: a throwaway PostgreSQL cluster; scikit-learn as the metrics reference
   libcli11-dev         # command line
   libgtest-dev libgmock-dev   # tests
   libbenchmark-dev libxgboost-dev   # benchmarks (libxgboost is the baseline, linked into bench/ only)

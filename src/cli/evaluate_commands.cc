@@ -18,10 +18,6 @@
 namespace orchard {
 namespace {
 
-std::string default_data_dir() {
-  if (const char* dir = std::getenv("ORCHARD_DATA"); dir && *dir) return dir;
-  return "./orchard-data";
-}
 
 std::string format_value(const std::string& name, double value) {
   char buffer[64];
@@ -82,14 +78,14 @@ void add_evaluate_commands(CLI::App& app, std::function<int()>& run) {
   // evaluate
   {
     struct Options {
-      std::string data_dir, label, group;
+      RegistryLocation where;
+      std::string label, group;
       std::vector<std::string> args;
       bool record = false, json = false, no_speed = false;
     };
     auto o = std::make_shared<Options>();
-    o->data_dir = default_data_dir();
     auto* cmd = app.add_subcommand("evaluate", "Run versions of a model on labelled data and compare quality and speed.");
-    cmd->add_option("--data", o->data_dir, "Data folder holding the registry (default ./orchard-data, or $ORCHARD_DATA)");
+    add_registry_options(cmd, o->where);
     cmd->add_option("args", o->args, "NAME [VERSION...] DATA.csv (default: every version that is not archived)")->required()->expected(2, -1);
     cmd->add_option("--label", o->label, "Label column of DATA.csv")->required();
     cmd->add_option("--group", o->group, "Query id column: evaluate as ranking (NDCG@5, NDCG@10)");
@@ -100,7 +96,7 @@ void add_evaluate_commands(CLI::App& app, std::function<int()>& run) {
                 "regression rmse mae r2; ranking ndcg@5 ndcg@10; speed p50_us (single row) rows_per_s (batch); size.");
     cmd->callback([o, &run] {
       run = [o] {
-        auto registry = Registry::open_local(o->data_dir, current_actor());
+        auto registry = open_registry(o->where);
         const std::string name = o->args.front();
         const std::string csv = o->args.back();
         check_name(name, "model name");
@@ -209,14 +205,14 @@ void add_evaluate_commands(CLI::App& app, std::function<int()>& run) {
   // promote
   {
     struct Options {
-      std::string data_dir, name, alias, better_than, on, label, metric;
+      RegistryLocation where;
+      std::string name, alias, better_than, on, label, metric;
       std::int64_t version = 0;
       std::vector<std::string> require;
     };
     auto o = std::make_shared<Options>();
-    o->data_dir = default_data_dir();
     auto* cmd = app.add_subcommand("promote", "Point an alias (production, staging, ...) at a version, if its gates hold.");
-    cmd->add_option("--data", o->data_dir, "Data folder holding the registry (default ./orchard-data, or $ORCHARD_DATA)");
+    add_registry_options(cmd, o->where);
     cmd->add_option("name", o->name, "Model name")->required();
     cmd->add_option("version", o->version, "Version number")->required()->check(CLI::PositiveNumber);
     cmd->add_option("--alias", o->alias, "Alias to move")->required();
@@ -227,7 +223,7 @@ void add_evaluate_commands(CLI::App& app, std::function<int()>& run) {
     cmd->add_option("--metric", o->metric, "Metric compared by --better-than (e.g. auc, rmse, p50_us)");
     cmd->callback([o, &run] {
       run = [o] {
-        auto registry = Registry::open_local(o->data_dir, current_actor());
+        auto registry = open_registry(o->where);
         const VersionRecord candidate = registry->resolve(ModelRef{o->name, o->version, std::nullopt});
         std::vector<Gate> gates;
         for (const std::string& text : o->require) gates.push_back(parse_gate(text));

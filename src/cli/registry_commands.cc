@@ -16,6 +16,19 @@
 
 namespace orchard {
 
+void add_registry_options(CLI::App* command, RegistryLocation& location) {
+  const char* data = std::getenv("ORCHARD_DATA");
+  const char* store = std::getenv("ORCHARD_STORE");
+  location.data = data && *data ? data : "./orchard-data";
+  location.store = store && *store ? store : "";
+  command->add_option("--data", location.data, "Data folder holding the registry and its artifacts (default ./orchard-data, or $ORCHARD_DATA)");
+  command->add_option("--store", location.store, "Registry database: sqlite (default, in --data) or postgresql://USER:PASSWORD@HOST:PORT/DB ($ORCHARD_STORE)");
+}
+
+std::unique_ptr<Registry> open_registry(const RegistryLocation& location) {
+  return Registry::open(location.data, location.store, current_actor());
+}
+
 std::string current_actor() {
   if (const char* actor = std::getenv("ORCHARD_ACTOR"); actor && *actor) return actor;
   if (const char* user = std::getenv("USER"); user && *user) return user;
@@ -24,15 +37,6 @@ std::string current_actor() {
 
 namespace {
 
-std::string default_data_dir() {
-  if (const char* dir = std::getenv("ORCHARD_DATA"); dir && *dir) return dir;
-  return "./orchard-data";
-}
-
-void add_data_option(CLI::App* command, std::string& data) {
-  data = default_data_dir();
-  command->add_option("--data", data, "Data folder holding the registry (default ./orchard-data, or $ORCHARD_DATA)");
-}
 
 std::pair<std::string, std::string> split_pair(const std::string& text, const char* what) {
   const std::size_t eq = text.find('=');
@@ -177,13 +181,14 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
   // push
   {
     struct Options {
-      std::string data, name, file, dataset, label, alias, git_commit, description;
+      RegistryLocation where;
+      std::string name, file, dataset, label, alias, git_commit, description;
       std::vector<std::string> metrics, params, tags;
       bool json = false;
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("push", "Register a model file as the next version of NAME.");
-    add_data_option(cmd, o->data);
+    add_registry_options(cmd, o->where);
     cmd->add_option("name", o->name, "Model name (letters, digits, '-', '_', '.')")->required();
     cmd->add_option("model_file", o->file, "XGBoost .json/.ubj or LightGBM .txt model file")->required();
     cmd->add_option("--dataset", o->dataset, "Training data CSV: its digest and shape are recorded, and the reference profile for drift is computed from it");
@@ -197,7 +202,7 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
     cmd->add_flag("--json", o->json, "Print the new version as JSON");
     cmd->callback([o, &run] {
       run = [o] {
-        auto registry = Registry::open_local(o->data, current_actor());
+        auto registry = open_registry(o->where);
         PushOptions options;
         options.dataset_path = o->dataset;
         options.label_column = o->label;
@@ -225,14 +230,14 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
   }
   // models
   {
-    struct Options { std::string data; bool json = false; };
+    struct Options { RegistryLocation where; bool json = false; };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("models", "List the registered models.");
-    add_data_option(cmd, o->data);
+    add_registry_options(cmd, o->where);
     cmd->add_flag("--json", o->json, "JSON output");
     cmd->callback([o, &run] {
       run = [o] {
-        auto registry = Registry::open_local(o->data, current_actor());
+        auto registry = open_registry(o->where);
         Store& store = registry->store();
         const auto models = store.list_models();
         if (o->json) {
@@ -257,15 +262,15 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
   }
   // versions
   {
-    struct Options { std::string data, name; bool json = false; };
+    struct Options { RegistryLocation where; std::string name; bool json = false; };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("versions", "List the versions of a model.");
-    add_data_option(cmd, o->data);
+    add_registry_options(cmd, o->where);
     cmd->add_option("name", o->name, "Model name")->required();
     cmd->add_flag("--json", o->json, "JSON output");
     cmd->callback([o, &run] {
       run = [o] {
-        auto registry = Registry::open_local(o->data, current_actor());
+        auto registry = open_registry(o->where);
         Store& store = registry->store();
         check_name(o->name, "model name");
         if (!store.find_model(o->name)) {
@@ -290,15 +295,15 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
   }
   // show
   {
-    struct Options { std::string data, ref; bool json = false; };
+    struct Options { RegistryLocation where; std::string ref; bool json = false; };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("show", "Show a version and its lineage: NAME (production, else latest), NAME:VERSION or NAME@ALIAS.");
-    add_data_option(cmd, o->data);
+    add_registry_options(cmd, o->where);
     cmd->add_option("ref", o->ref, "NAME, NAME:VERSION or NAME@ALIAS")->required();
     cmd->add_flag("--json", o->json, "JSON output");
     cmd->callback([o, &run] {
       run = [o] {
-        auto registry = Registry::open_local(o->data, current_actor());
+        auto registry = open_registry(o->where);
         Store& store = registry->store();
         const VersionRecord v = registry->resolve(o->ref);
         nlohmann::json out = to_json(v);
@@ -355,17 +360,17 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
   }
   // tag
   {
-    struct Options { std::string data, ref, description; std::vector<std::string> tags, remove; bool has_description = false; };
+    struct Options { RegistryLocation where; std::string ref, description; std::vector<std::string> tags, remove; bool has_description = false; };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("tag", "Set or remove tags (and the description) of a model (NAME) or a version (NAME:VERSION).");
-    add_data_option(cmd, o->data);
+    add_registry_options(cmd, o->where);
     cmd->add_option("ref", o->ref, "NAME or NAME:VERSION")->required();
     cmd->add_option("tags", o->tags, "KEY=VALUE pairs to set");
     cmd->add_option("--remove", o->remove, "Tag keys to remove");
     auto* description = cmd->add_option("--description", o->description, "New description");
     cmd->callback([o, description, &run] {
       run = [o, has_description = description->count() > 0] {
-        auto registry = Registry::open_local(o->data, current_actor());
+        auto registry = open_registry(o->where);
         const ModelRef ref = parse_model_ref(o->ref);
         const Tags tags = parse_tags(o->tags, "tag");
         for (const auto& [key, value] : tags) check_tag(key, value);
@@ -389,15 +394,15 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
   }
   // archive
   {
-    struct Options { std::string data, ref; bool undo = false; };
+    struct Options { RegistryLocation where; std::string ref; bool undo = false; };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("archive", "Archive a version (kept, but left out of `evaluate` and of NAME's default).");
-    add_data_option(cmd, o->data);
+    add_registry_options(cmd, o->where);
     cmd->add_option("ref", o->ref, "NAME:VERSION")->required();
     cmd->add_flag("--undo", o->undo, "Unarchive");
     cmd->callback([o, &run] {
       run = [o] {
-        auto registry = Registry::open_local(o->data, current_actor());
+        auto registry = open_registry(o->where);
         const ModelRef ref = parse_model_ref(o->ref);
         if (!ref.version) throw Error(ErrorKind::kInvalidArgument, "archive needs a version", "", "NAME:VERSION, e.g. churn:2");
         VersionUpdate update;
@@ -409,15 +414,15 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
   }
   // rollback
   {
-    struct Options { std::string data, name, alias; };
+    struct Options { RegistryLocation where; std::string name, alias; };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("rollback", "Move an alias back to the version it pointed at before.");
-    add_data_option(cmd, o->data);
+    add_registry_options(cmd, o->where);
     cmd->add_option("name", o->name, "Model name")->required();
     cmd->add_option("--alias", o->alias, "Alias to roll back (e.g. production)")->required();
     cmd->callback([o, &run] {
       run = [o] {
-        auto registry = Registry::open_local(o->data, current_actor());
+        auto registry = open_registry(o->where);
         const AliasChange change = registry->rollback(o->name, o->alias);
         std::cout << o->name << "@" << o->alias << ": " << change.from_version << " -> " << change.to_version << "\n";
         return 0;
@@ -426,14 +431,14 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
   }
   // gc
   {
-    struct Options { std::string data; long min_age = 3600; };
+    struct Options { RegistryLocation where; long min_age = 3600; };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("gc", "Remove artifacts that no version refers to.");
-    add_data_option(cmd, o->data);
+    add_registry_options(cmd, o->where);
     cmd->add_option("--min-age", o->min_age, "Only remove files older than this many seconds (protects pushes in progress)")->check(CLI::NonNegativeNumber);
     cmd->callback([o, &run] {
       run = [o] {
-        auto registry = Registry::open_local(o->data, current_actor());
+        auto registry = open_registry(o->where);
         std::cout << "removed " << registry->gc(o->min_age) << " unreferenced artifact(s)\n";
         return 0;
       };
@@ -441,10 +446,10 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
   }
   // sync
   {
-    struct Options { std::string data, dir; bool dry_run = false; };
+    struct Options { RegistryLocation where; std::string dir; bool dry_run = false; };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("sync", "Register what DIR/NAME/VERSION/(model file + optional orchard.json) holds; idempotent.");
-    add_data_option(cmd, o->data);
+    add_registry_options(cmd, o->where);
     cmd->add_option("dir", o->dir, "Folder laid out as DIR/NAME/VERSION/")->required();
     cmd->add_flag("--dry-run", o->dry_run, "Only print what would be registered");
     cmd->footer("orchard.json may hold: {\"metrics\": {\"auc\": 0.93}, \"params\": {...}, \"tags\": {...}, \"alias\": \"production\",\n"
@@ -452,7 +457,7 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
                 "A version folder whose model file is already registered under NAME (same digest) is skipped.");
     cmd->callback([o, &run] {
       run = [o] {
-        auto registry = Registry::open_local(o->data, current_actor());
+        auto registry = open_registry(o->where);
         std::size_t added = 0, skipped = 0;
         for (const SyncEntry& entry : scan_sync_dir(o->dir)) {
           std::size_t size = 0;
@@ -496,16 +501,16 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
   }
   // audit
   {
-    struct Options { std::string data, prefix; std::size_t limit = 50; bool json = false; };
+    struct Options { RegistryLocation where; std::string prefix; std::size_t limit = 50; bool json = false; };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("audit", "Show the audit log (newest first): who changed what, when, before and after.");
-    add_data_option(cmd, o->data);
+    add_registry_options(cmd, o->where);
     cmd->add_option("target", o->prefix, "Only events whose target starts with this (e.g. churn, churn@production)");
     cmd->add_option("--limit", o->limit, "Number of events");
     cmd->add_flag("--json", o->json, "JSON output with before/after");
     cmd->callback([o, &run] {
       run = [o] {
-        auto registry = Registry::open_local(o->data, current_actor());
+        auto registry = open_registry(o->where);
         const auto events = registry->store().audit_log(o->prefix, o->limit);
         if (o->json) {
           nlohmann::json out = nlohmann::json::array();

@@ -10,6 +10,17 @@ namespace orchard {
 // Adds the verbs to `app`. Each verb's callback is stored in `run` when it is the one invoked.
 void add_registry_commands(CLI::App& app, std::function<int()>& run);
 
+// Where the registry is: --data DIR (default ./orchard-data or $ORCHARD_DATA) and --store URL
+// (default: SQLite in DIR, or $ORCHARD_STORE).
+struct RegistryLocation {
+  std::string data;
+  std::string store;
+};
+void add_registry_options(CLI::App* command, RegistryLocation& location);
+
+class Registry;
+std::unique_ptr<Registry> open_registry(const RegistryLocation& location);
+
 // The actor recorded in the audit log: $ORCHARD_ACTOR, else $USER, else "local".
 std::string current_actor();
 

@@ -7,6 +7,8 @@
 #include "common/file_bytes.h"
 #include "formats/model_loader.h"
 #include "registry/dataset_profile.h"
+#include "registry/postgres_database.h"
+#include "registry/postgres_store.h"
 #include "registry/sqlite_store.h"
 
 namespace orchard {
@@ -31,10 +33,22 @@ Registry::Registry(std::unique_ptr<Store> store, std::unique_ptr<ArtifactStore> 
     : store_(std::move(store)), artifacts_(std::move(artifacts)), actor_(std::move(actor)) {}
 
 std::unique_ptr<Registry> Registry::open_local(const std::string& data_dir, const std::string& actor) {
+  return open(data_dir, "", actor);
+}
+
+std::unique_ptr<Registry> Registry::open(const std::string& data_dir, const std::string& store_url, const std::string& actor) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) throw Error(ErrorKind::kIo, "cannot create the data folder: " + ec.message(), data_dir, "a writable path (--data DIR)");
-  auto store = std::make_unique<SqliteStore>(data_dir + "/registry.db");
+  std::unique_ptr<Store> store;
+  if (store_url.empty() || store_url == "sqlite") {
+    store = std::make_unique<SqliteStore>(data_dir + "/registry.db");
+  } else if (store_url.rfind("postgresql://", 0) == 0 || store_url.rfind("postgres://", 0) == 0) {
+    store = std::make_unique<PostgresStore>(store_url);
+  } else {
+    throw Error(ErrorKind::kInvalidArgument, "unknown store \"" + redact_password(store_url) + "\"", "",
+                "sqlite (the default) or postgresql://USER:PASSWORD@HOST:PORT/DB");
+  }
   auto artifacts = std::make_unique<ArtifactStore>(data_dir + "/artifacts");
   return std::make_unique<Registry>(std::move(store), std::move(artifacts), actor);
 }

@@ -34,6 +34,9 @@ class Registry {
 
   // The embedded default: DATA_DIR/registry.db (SQLite) and DATA_DIR/artifacts/.
   static std::unique_ptr<Registry> open_local(const std::string& data_dir, const std::string& actor);
+  // store_url: empty for the embedded SQLite store, or postgresql://... for a shared PostgreSQL store.
+  // Artifacts stay in DATA_DIR/artifacts (servers sharing a PostgreSQL store share that folder).
+  static std::unique_ptr<Registry> open(const std::string& data_dir, const std::string& store_url, const std::string& actor);
 
   Store& store() { return *store_; }
   ArtifactStore& artifacts() { return *artifacts_; }

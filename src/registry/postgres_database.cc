@@ -1,0 +1,132 @@
+#include "registry/postgres_database.h"
+
+#include <libpq-fe.h>
+
+#include <memory>
+
+#include "common/error.h"
+
+namespace orchard {
+namespace {
+
+// The registry's write lock: an arbitrary 64-bit key for pg_advisory_xact_lock.
+constexpr long long kWriteLockKey = 0x4f72636861726400LL;  // "Orchard\0"
+
+struct ResultDeleter {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+// "?1" -> "$1": the shared SQL uses SQLite's numbered placeholders.
+std::string to_dollar_placeholders(const std::string& sql) {
+  std::string out;
+  out.reserve(sql.size());
+  bool quoted = false;
+  for (char c : sql) {
+    if (c == '\'') quoted = !quoted;
+    out.push_back(!quoted && c == '?' ? '$' : c);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string redact_password(const std::string& url) {
+  const std::size_t scheme = url.find("://");
+  const std::size_t at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  const std::size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+PostgresDatabase::PostgresDatabase(const std::string& url, int lock_timeout_ms)
+    : location_(redact_password(url)), lock_timeout_ms_(lock_timeout_ms) {
+  connection_ = PQconnectdb(url.c_str());
+  if (connection_ == nullptr || PQstatus(connection_) != CONNECTION_OK) {
+    std::string message = connection_ ? PQerrorMessage(connection_) : "out of memory";
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    PQfinish(connection_);
+    connection_ = nullptr;
+    throw Error(ErrorKind::kIo, "cannot connect to the PostgreSQL registry: " + message, location_,
+                "a reachable server and valid credentials in --store postgresql://USER:PASSWORD@HOST:PORT/DB");
+  }
+  exec_script("SET client_min_messages = warning");
+}
+
+PostgresDatabase::~PostgresDatabase() { PQfinish(connection_); }
+
+namespace {
+[[noreturn]] void fail(pg_conn* connection, const PGresult* result, const std::string& location) {
+  std::string message = result ? PQresultErrorMessage(result) : PQerrorMessage(connection);
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string code = state ? state : "";
+  if (PQstatus(connection) != CONNECTION_OK) {
+    throw Error(ErrorKind::kIo, "lost the connection to the PostgreSQL registry: " + message, location, "a reachable server; retry");
+  }
+  if (code == "55P03" || code == "40P01" || code == "57014") {
+    throw Error(ErrorKind::kIo, "the registry is locked by another writer (" + message + ")", location,
+                "the lock to be released; retry");
+  }
+  throw Error(ErrorKind::kIo, "PostgreSQL error: " + message, location);
+}
+}  // namespace
+
+void PostgresDatabase::exec_script(const std::string& sql) {
+  Result result(PQexec(connection_, sql.c_str()));
+  const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(connection_, result.get(), location_);
+}
+
+void PostgresDatabase::begin_write() {
+  exec_script("BEGIN");
+  try {
+    exec_script("SET LOCAL lock_timeout = " + std::to_string(lock_timeout_ms_));
+    exec_script("SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + ")");
+  } catch (...) {
+    rollback();
+    throw;
+  }
+}
+
+void PostgresDatabase::commit() { exec_script("COMMIT"); }
+
+void PostgresDatabase::rollback() noexcept {
+  Result result(PQexec(connection_, "ROLLBACK"));
+}
+
+std::vector<SqlRow> PostgresDatabase::query(const std::string& sql, const std::vector<SqlParam>& params) {
+  std::vector<std::string> texts(params.size());
+  std::vector<const char*> values(params.size(), nullptr);
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (const auto* text = std::get_if<std::string>(&params[i])) {
+      texts[i] = *text;
+      values[i] = texts[i].c_str();
+    } else if (const auto* number = std::get_if<std::int64_t>(&params[i])) {
+      texts[i] = std::to_string(*number);
+      values[i] = texts[i].c_str();
+    }
+  }
+  const std::string statement = to_dollar_placeholders(sql);
+  Result result(PQexecParams(connection_, statement.c_str(), static_cast<int>(params.size()), nullptr, values.data(), nullptr,
+                             nullptr, 0));
+  const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(connection_, result.get(), location_);
+  std::vector<SqlRow> rows;
+  const int count = PQntuples(result.get());
+  const int columns = PQnfields(result.get());
+  rows.reserve(static_cast<std::size_t>(count));
+  for (int r = 0; r < count; ++r) {
+    SqlRow row(static_cast<std::size_t>(columns));
+    for (int c = 0; c < columns; ++c) {
+      if (!PQgetisnull(result.get(), r, c)) {
+        row[static_cast<std::size_t>(c)] = std::string(PQgetvalue(result.get(), r, c), static_cast<std::size_t>(PQgetlength(result.get(), r, c)));
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace orchard

@@ -1,0 +1,40 @@
+// SqlDatabase over a PostgreSQL server (libpq), so that several Orchard servers can share one
+// registry. Writers are serialized by a transaction-scoped advisory lock (the registry's write
+// lock), waited for at most `lock_timeout_ms`.
+#pragma once
+
+#include <string>
+
+#include "registry/sql_database.h"
+
+struct pg_conn;
+
+namespace orchard {
+
+class PostgresDatabase final : public SqlDatabase {
+ public:
+  // url: "postgresql://user:password@host:port/dbname?..." (any libpq connection string works).
+  // Throws Error(kIo) naming the server (without its password) if it cannot connect.
+  explicit PostgresDatabase(const std::string& url, int lock_timeout_ms = 10000);
+  ~PostgresDatabase() override;
+  PostgresDatabase(const PostgresDatabase&) = delete;
+  PostgresDatabase& operator=(const PostgresDatabase&) = delete;
+
+  void begin_write() override;
+  void commit() override;
+  void rollback() noexcept override;
+  std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlParam>& params) override;
+  void exec_script(const std::string& sql) override;
+  const char* dialect() const override { return "postgresql"; }
+  const std::string& location() const override { return location_; }
+
+ private:
+  std::string location_;
+  int lock_timeout_ms_;
+  pg_conn* connection_ = nullptr;
+};
+
+// The URL with any password replaced by "***".
+std::string redact_password(const std::string& url);
+
+}  // namespace orchard

@@ -1,0 +1,40 @@
+// A minimal SQL connection interface, so that one Store implementation (sql_store.h) runs on both
+// SQLite and PostgreSQL. Statements use numbered placeholders ?1, ?2, ... (SQLite's syntax; the
+// PostgreSQL connection rewrites them to $1, $2, ...). Values travel as text or integers; results
+// come back as text (NULL as nullopt).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace orchard {
+
+using SqlParam = std::variant<std::nullptr_t, std::string, std::int64_t>;
+using SqlRow = std::vector<std::optional<std::string>>;
+
+class SqlDatabase {
+ public:
+  virtual ~SqlDatabase() = default;
+
+  // Starts a transaction that holds the registry's write lock until commit or rollback, so that
+  // writers in other processes and on other machines are serialized. Waits up to the connection's
+  // timeout, then throws Error(kIo) saying the registry is busy.
+  virtual void begin_write() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() noexcept = 0;
+
+  // Runs one statement; returns its rows (empty for statements without results).
+  virtual std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlParam>& params = {}) = 0;
+  // Runs a script of several statements without parameters (schema creation).
+  virtual void exec_script(const std::string& sql) = 0;
+
+  // "sqlite" or "postgresql": selects the dialect of the schema.
+  virtual const char* dialect() const = 0;
+  // Where the database is, for error messages (a path, or a URL without its password).
+  virtual const std::string& location() const = 0;
+};
+
+}  // namespace orchard
