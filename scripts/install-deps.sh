@@ -8,6 +8,7 @@ PACKAGES=(
   libsqlite3-dev libssl-dev libpq-dev   # registry: SQLite and PostgreSQL stores, SHA-256
   postgresql python3-sklearn   # tests: a throwaway PostgreSQL cluster; scikit-learn as the metrics reference
   libcli11-dev         # command line
+  libyaml-cpp-dev      # orchard.yaml metadata for `orchard sync`
   libgtest-dev libgmock-dev   # tests
   libbenchmark-dev libxgboost-dev   # benchmarks (libxgboost is the baseline, linked into bench/ only)
 )

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include "common/error.h"
 #include "common/sha256.h"
@@ -118,7 +119,47 @@ std::string human_size(std::int64_t bytes) {
   return buffer;
 }
 
-// --- sync: DIR/NAME/VERSION/(model file + optional orchard.json) -------------------------------
+// --- sync: DIR/NAME/VERSION/(model file + optional orchard.yaml) -------------------------------
+
+// YAML scalars become strings, except under "metrics", whose values must be numbers.
+nlohmann::json yaml_to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json out = nlohmann::json::object();
+      for (const auto& item : node) out[item.first.as<std::string>()] = yaml_to_json(item.second);
+      return out;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& item : node) out.push_back(yaml_to_json(item));
+      return out;
+    }
+    case YAML::NodeType::Scalar: return node.as<std::string>();
+    default: return nullptr;
+  }
+}
+
+nlohmann::json read_yaml_metadata(const std::string& path) {
+  nlohmann::json meta;
+  try {
+    meta = yaml_to_json(YAML::LoadFile(path));
+  } catch (const YAML::Exception& e) {
+    throw Error(ErrorKind::kInvalidArgument, std::string("not valid YAML: ") + e.what(), path, "a mapping of metrics, params, tags, alias, ...");
+  }
+  if (!meta.is_object()) throw Error(ErrorKind::kInvalidArgument, "is not a mapping", path, "keys such as metrics:, tags:, alias:");
+  if (meta.contains("metrics")) {
+    for (auto& [key, value] : meta["metrics"].items()) {
+      double number = 0;
+      const std::string text = value.is_string() ? value.get<std::string>() : "";
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+      if (ec != std::errc() || end != text.data() + text.size()) {
+        throw Error(ErrorKind::kInvalidArgument, "metric \"" + key + "\" is not a number", path, "metrics: {auc: 0.93}");
+      }
+      value = number;
+    }
+  }
+  return meta;
+}
 
 struct SyncEntry {
   std::string name;
@@ -155,7 +196,9 @@ std::vector<SyncEntry> scan_sync_dir(const std::string& dir) {
       for (const auto& file : fs::directory_iterator(version_dir)) {
         const std::string filename = file.path().filename().string();
         if (!file.is_regular_file()) continue;
-        if (filename == "orchard.json") {
+        if (filename == "orchard.yaml" || filename == "orchard.yml") {
+          item.meta = read_yaml_metadata(file.path().string());
+        } else if (filename == "orchard.json") {
           std::ifstream in(file.path());
           try {
             item.meta = nlohmann::json::parse(in);
@@ -448,12 +491,13 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
   {
     struct Options { RegistryLocation where; std::string dir; bool dry_run = false; };
     auto o = std::make_shared<Options>();
-    auto* cmd = app.add_subcommand("sync", "Register what DIR/NAME/VERSION/(model file + optional orchard.json) holds; idempotent.");
+    auto* cmd = app.add_subcommand("sync", "Register what DIR/NAME/VERSION/(model file + optional orchard.yaml) holds; idempotent.");
     add_registry_options(cmd, o->where);
     cmd->add_option("dir", o->dir, "Folder laid out as DIR/NAME/VERSION/")->required();
     cmd->add_flag("--dry-run", o->dry_run, "Only print what would be registered");
-    cmd->footer("orchard.json may hold: {\"metrics\": {\"auc\": 0.93}, \"params\": {...}, \"tags\": {...}, \"alias\": \"production\",\n"
-                "\"description\": \"...\", \"git_commit\": \"...\", \"dataset\": \"train.csv\", \"label\": \"target\"}.\n"
+    cmd->footer("orchard.yaml (or orchard.json) may hold:\n"
+                "  metrics: {auc: 0.93}\n  params: {max_depth: 6}\n  tags: {team: growth}\n  alias: production\n"
+                "  description: ...\n  git_commit: ...\n  dataset: train.csv   # relative to the version folder\n  label: target\n"
                 "A version folder whose model file is already registered under NAME (same digest) is skipped.");
     cmd->callback([o, &run] {
       run = [o] {
