@@ -5,11 +5,12 @@
 # ($ORCHARD_TEST_POSTGRES overrides with an existing server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
 scripts/build.sh
 if [ -z "${ORCHARD_TEST_POSTGRES:-}" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  ORCHARD_TEST_POSTGRES="$(scripts/test-postgres.sh start)"
+  ORCHARD_TEST_POSTGRES="$("$ROOT/scripts/test-postgres.sh" start)"
   export ORCHARD_TEST_POSTGRES
-  trap 'scripts/test-postgres.sh stop' EXIT
+  trap '"$ROOT/scripts/test-postgres.sh" stop' EXIT
 fi
 cd build
 ctest --output-on-failure -j"$(nproc)" --timeout 600

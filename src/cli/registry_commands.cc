@@ -549,7 +549,7 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("audit", "Show the audit log (newest first): who changed what, when, before and after.");
     add_registry_options(cmd, o->where);
-    cmd->add_option("target", o->prefix, "Only events whose target starts with this (e.g. churn, churn@production)");
+    cmd->add_option("target", o->prefix, "Only this model's events (churn: the model, its versions and aliases) or one target (churn:3, churn@production)");
     cmd->add_option("--limit", o->limit, "Number of events");
     cmd->add_flag("--json", o->json, "JSON output with before/after");
     cmd->callback([o, &run] {

@@ -35,7 +35,9 @@ Evaluation evaluate(const Predictor& predictor, const LabelledData& data, bool m
   const std::size_t label_index = column_of(data.label_column, "label");
   const bool has_group = !data.group_column.empty();
   const std::size_t group_index = has_group ? column_of(data.group_column, "group") : 0;
-  const ColumnMapping mapping(model, header, data.path);
+  std::vector<std::string> excluded{data.label_column};
+  if (has_group) excluded.push_back(data.group_column);
+  const ColumnMapping mapping(model, header, data.path, excluded);
 
   const std::size_t nf = static_cast<std::size_t>(model.num_features());
   std::vector<double> rows, labels;

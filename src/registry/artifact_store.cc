@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -55,7 +56,15 @@ bool ArtifactStore::contains(const std::string& sha256) const {
 
 std::string ArtifactStore::put(std::string_view bytes) {
   const std::string digest = sha256_hex(bytes);
-  if (contains(digest)) return digest;
+  // An existing file is reused only if its content is intact; a damaged one is replaced.
+  if (contains(digest)) {
+    std::size_t size = 0;
+    try {
+      if (sha256_file_hex(path_of(digest), &size) == digest) return digest;
+    } catch (const Error&) {
+      // unreadable: rewrite it below
+    }
+  }
   std::random_device random;
   const std::string temp = dir_ + "/tmp/" + digest + "." + std::to_string(random()) + ".partial";
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -118,6 +127,8 @@ std::set<std::string> ArtifactStore::list() const {
 }
 
 std::size_t ArtifactStore::remove_unreferenced(const std::set<std::string>& keep, long min_age_seconds) {
+  // Clamped to a century: a larger age would overflow the file clock and wrap into the future.
+  min_age_seconds = std::clamp<long>(min_age_seconds, 0, 100L * 366 * 24 * 3600);
   const auto cutoff = fs::file_time_type::clock::now() - std::chrono::seconds(min_age_seconds);
   auto old_enough = [&](const fs::path& path) {
     std::error_code ec;

@@ -88,7 +88,8 @@ DatasetSummary summarize_dataset(const std::string& csv_path, const std::string&
                   "a column named " + label_column);
     }
     summary.fingerprint.columns = static_cast<std::int64_t>(reader.header().size());
-    const ColumnMapping mapping(model, reader.header(), csv_path);
+    const ColumnMapping mapping(model, reader.header(), csv_path,
+                                label_column.empty() ? std::vector<std::string>{} : std::vector<std::string>{label_column});
     std::vector<std::string_view> cells;
     constexpr std::size_t kChunk = 4096;
     std::vector<double> x(kChunk * std::max<std::size_t>(nf, 1)), y(kChunk * nv);

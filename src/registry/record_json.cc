@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 
 namespace orchard {
 
@@ -28,8 +29,14 @@ Tags tags_from_text(const std::string& text) {
 std::string metrics_to_text(const std::map<std::string, double>& metrics) { return nlohmann::json(metrics).dump(); }
 
 std::map<std::string, double> metrics_from_text(const std::string& text) {
-  if (text.empty()) return {};
-  return nlohmann::json::parse(text).get<std::map<std::string, double>>();
+  std::map<std::string, double> out;
+  if (text.empty()) return out;
+  // JSON has no NaN: a non-finite value (refused on input, but tolerated if present) reads back as NaN.
+  const nlohmann::json parsed = nlohmann::json::parse(text);  // kept alive: items() only refers to it
+  for (const auto& [key, value] : parsed.items()) {
+    out[key] = value.is_number() ? value.get<double>() : std::numeric_limits<double>::quiet_NaN();
+  }
+  return out;
 }
 
 nlohmann::json to_json(const ModelRecord& model) {

@@ -1,5 +1,6 @@
 #include "registry/registry.h"
 
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -58,6 +59,12 @@ VersionRecord Registry::push(const std::string& name, const std::string& model_f
   if (!options.alias.empty()) check_name(options.alias, "alias");
   for (const auto& [key, value] : options.tags) check_tag(key, value);
   for (const auto& [key, value] : options.params) check_tag(key, value);
+  for (const auto& [key, value] : options.metrics) {
+    check_name(key, "metric name");
+    if (!std::isfinite(value)) {
+      throw Error(ErrorKind::kInvalidArgument, "metric \"" + key + "\" is not a finite number", "", "a finite number, e.g. --metric auc=0.93");
+    }
+  }
 
   // The engine must accept the file before anything is written.
   const std::string bytes = read_file_bytes(model_file);
@@ -135,6 +142,12 @@ AliasChange Registry::promote(const std::string& name, std::int64_t version, con
 AliasChange Registry::rollback(const std::string& name, const std::string& alias) {
   check_name(name, "model name");
   check_name(alias, "alias");
+  if (!store_->find_model(name)) {
+    throw Error(ErrorKind::kNotFound, "no model named \"" + name + "\"", "", "a registered model (see `orchard models`)");
+  }
+  if (!store_->find_alias(name, alias)) {
+    throw Error(ErrorKind::kNotFound, "model \"" + name + "\" has no alias \"" + alias + "\"", "", "an alias set with `orchard promote`");
+  }
   // Replay the history as a stack: a "set" pushes, a "rollback" pops; roll back to the entry below the top.
   std::vector<std::int64_t> stack;
   for (const AliasChange& change : store_->alias_history(name, alias)) {

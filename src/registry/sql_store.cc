@@ -1,5 +1,7 @@
 #include "registry/sql_store.h"
 
+#include <cmath>
+
 #include "common/error.h"
 #include "registry/record_json.h"
 
@@ -128,6 +130,13 @@ class SqlStore::Transaction {
 SqlStore::SqlStore(std::unique_ptr<SqlDatabase> database) : db_(std::move(database)) { migrate(); }
 
 void SqlStore::migrate() {
+  // Up to date already (the common case): no write lock, so readers are never blocked by a writer.
+  try {
+    const auto current = db_->query("SELECT max(version) FROM schema_version");
+    if (!current.empty() && to_int(current[0][0]) == kSchemaVersion) return;
+  } catch (const Error&) {
+    // no schema yet
+  }
   Transaction transaction(*db_);
   db_->exec_script(schema(db_->dialect()));
   const auto rows = db_->query("SELECT max(version) FROM schema_version");
@@ -179,6 +188,10 @@ std::vector<VersionRecord> SqlStore::query_versions(const std::string& model, st
 }
 
 VersionRecord SqlStore::create_version(const VersionDraft& draft, const std::string& actor) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, value] : draft.metrics) {
+    if (!std::isfinite(value)) throw Error(ErrorKind::kInvalidArgument, "metric \"" + key + "\" is not a finite number", "", "a finite number");
+  }
   Transaction transaction(*db_);
   const std::string now = utc_now();
   std::int64_t latest = 0;
@@ -214,27 +227,32 @@ VersionRecord SqlStore::create_version(const VersionDraft& draft, const std::str
 }
 
 std::optional<ModelRecord> SqlStore::find_model(const std::string& name) {
+  std::lock_guard lock(mutex_);
   const auto rows = db_->query(std::string("SELECT ") + kModelColumns + " FROM models WHERE name = ?1", {name});
   if (rows.empty()) return std::nullopt;
   return model_from(rows[0]);
 }
 
 std::vector<ModelRecord> SqlStore::list_models() {
+  std::lock_guard lock(mutex_);
   std::vector<ModelRecord> out;
   for (const SqlRow& row : db_->query(std::string("SELECT ") + kModelColumns + " FROM models ORDER BY name")) out.push_back(model_from(row));
   return out;
 }
 
 std::optional<VersionRecord> SqlStore::find_version(const std::string& model, std::int64_t number) {
+  std::lock_guard lock(mutex_);
   if (number < 1) return std::nullopt;
   auto versions = query_versions(model, number);
   if (versions.empty()) return std::nullopt;
   return std::move(versions.front());
 }
 
-std::vector<VersionRecord> SqlStore::list_versions(const std::string& model) { return query_versions(model, 0); }
+std::vector<VersionRecord> SqlStore::list_versions(const std::string& model) {
+  std::lock_guard lock(mutex_); return query_versions(model, 0); }
 
 void SqlStore::update_model(const std::string& name, const ModelUpdate& update, const std::string& actor) {
+  std::lock_guard lock(mutex_);
   Transaction transaction(*db_);
   auto before = find_model(name);
   if (!before) no_model(name);
@@ -248,6 +266,7 @@ void SqlStore::update_model(const std::string& name, const ModelUpdate& update, 
 
 VersionRecord SqlStore::update_version(const std::string& model, std::int64_t number, const VersionUpdate& update,
                                        const std::string& actor) {
+  std::lock_guard lock(mutex_);
   Transaction transaction(*db_);
   auto before = find_version(model, number);
   if (!before) {
@@ -270,6 +289,7 @@ VersionRecord SqlStore::update_version(const std::string& model, std::int64_t nu
 
 AliasChange SqlStore::set_alias(const std::string& model, const std::string& alias, std::int64_t version, const std::string& kind,
                                 const std::string& actor) {
+  std::lock_guard lock(mutex_);
   Transaction transaction(*db_);
   if (!find_model(model)) no_model(model);
   if (!find_version(model, version)) no_version(model, version);
@@ -289,12 +309,14 @@ AliasChange SqlStore::set_alias(const std::string& model, const std::string& ali
 }
 
 std::optional<AliasRecord> SqlStore::find_alias(const std::string& model, const std::string& alias) {
+  std::lock_guard lock(mutex_);
   const auto rows = db_->query(std::string("SELECT ") + kAliasColumns + " FROM aliases WHERE model = ?1 AND alias = ?2", {model, alias});
   if (rows.empty()) return std::nullopt;
   return alias_from(rows[0]);
 }
 
 std::vector<AliasRecord> SqlStore::list_aliases(const std::string& model) {
+  std::lock_guard lock(mutex_);
   std::vector<AliasRecord> out;
   for (const SqlRow& row : db_->query(std::string("SELECT ") + kAliasColumns + " FROM aliases WHERE model = ?1 ORDER BY alias", {model})) {
     out.push_back(alias_from(row));
@@ -303,6 +325,7 @@ std::vector<AliasRecord> SqlStore::list_aliases(const std::string& model) {
 }
 
 std::vector<AliasChange> SqlStore::alias_history(const std::string& model, const std::string& alias) {
+  std::lock_guard lock(mutex_);
   std::vector<AliasChange> out;
   for (const SqlRow& row : db_->query("SELECT alias, from_version, to_version, kind, at, by FROM alias_history "
                                       "WHERE model = ?1 AND alias = ?2 ORDER BY id",
@@ -313,9 +336,12 @@ std::vector<AliasChange> SqlStore::alias_history(const std::string& model, const
 }
 
 std::vector<AuditEvent> SqlStore::audit_log(const std::string& target_prefix, std::size_t limit) {
+  std::lock_guard lock(mutex_);
   std::vector<AuditEvent> out;
   for (const SqlRow& row : db_->query("SELECT id, at, actor, action, target, before_json, after_json FROM audit "
-                                      "WHERE substr(target, 1, length(CAST(?1 AS TEXT))) = CAST(?1 AS TEXT) ORDER BY id DESC LIMIT ?2",
+                                      "WHERE CAST(?1 AS TEXT) = '' OR target = CAST(?1 AS TEXT) OR substr(target, 1, length(CAST(?1 AS TEXT)) + 1) IN "
+                                      "(CAST(?1 AS TEXT) || ':', CAST(?1 AS TEXT) || '@') OR (substr(CAST(?1 AS TEXT), length(CAST(?1 AS TEXT)), 1) "
+                                      "IN (':', '@') AND substr(target, 1, length(CAST(?1 AS TEXT))) = CAST(?1 AS TEXT)) ORDER BY id DESC LIMIT ?2",
                                       {target_prefix, static_cast<std::int64_t>(limit)})) {
     out.push_back({to_int(row[0]), to_text(row[1]), to_text(row[2]), to_text(row[3]), to_text(row[4]), to_text(row[5]), to_text(row[6])});
   }
@@ -323,6 +349,7 @@ std::vector<AuditEvent> SqlStore::audit_log(const std::string& target_prefix, st
 }
 
 std::set<std::string> SqlStore::referenced_artifacts() {
+  std::lock_guard lock(mutex_);
   std::set<std::string> out;
   for (const SqlRow& row : db_->query("SELECT DISTINCT artifact_sha256 FROM versions")) out.insert(to_text(row[0]));
   return out;

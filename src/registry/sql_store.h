@@ -1,9 +1,11 @@
 // The Store implemented once in SQL, over either SQLite or PostgreSQL (sql_database.h). Every change
 // runs in a write transaction (begin_write) with its audit event; version numbers are assigned
-// inside it, so concurrent writers get distinct numbers.
+// inside it, so concurrent writers get distinct numbers. One SqlStore may be shared by threads: its
+// connection is used by one call at a time.
 #pragma once
 
 #include <memory>
+#include <mutex>
 
 #include "registry/sql_database.h"
 #include "registry/store.h"
@@ -42,6 +44,7 @@ class SqlStore : public Store {
   std::vector<VersionRecord> query_versions(const std::string& model, std::int64_t number);
 
   std::unique_ptr<SqlDatabase> db_;
+  std::recursive_mutex mutex_;  // one call at a time on the connection (calls nest, e.g. update -> find)
 };
 
 }  // namespace orchard

@@ -42,8 +42,9 @@ class Store {
   // Oldest first.
   virtual std::vector<AliasChange> alias_history(const std::string& model, const std::string& alias) = 0;
 
-  // Newest first; empty `target_prefix` for all.
-  virtual std::vector<AuditEvent> audit_log(const std::string& target_prefix, std::size_t limit) = 0;
+  // Newest first. `target`: empty for all; NAME for the model's events and its versions' and aliases'
+  // (NAME, NAME:V, NAME@A); NAME: or NAME@ for all its versions or aliases; or one exact target.
+  virtual std::vector<AuditEvent> audit_log(const std::string& target, std::size_t limit) = 0;
 
   // Every artifact digest a version refers to (for garbage collection).
   virtual std::set<std::string> referenced_artifacts() = 0;

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cmath>
 #include <limits>
+#include <algorithm>
 #include <unordered_map>
 
 #include "common/error.h"
@@ -32,7 +33,8 @@ bool parse_cell(std::string_view cell, double& value) {
   return ec == std::errc();
 }
 
-ColumnMapping::ColumnMapping(const Model& model, const std::vector<std::string>& header, const std::string& source)
+ColumnMapping::ColumnMapping(const Model& model, const std::vector<std::string>& header, const std::string& source,
+                             const std::vector<std::string>& excluded)
     : header_(header), source_(source), expected_cells_(header.size()), by_name_(model.has_feature_names) {
   const std::size_t n = static_cast<std::size_t>(model.num_features());
   columns_.resize(n);
@@ -57,12 +59,17 @@ ColumnMapping::ColumnMapping(const Model& model, const std::vector<std::string>&
                   "a header naming every model feature (extra columns are ignored)");
     }
   } else {
-    if (header.size() != n) {
-      throw Error(ErrorKind::kInvalidArgument,
-                  "the model has no feature names and the file has " + std::to_string(header.size()) + " columns", source,
-                  std::to_string(n) + " columns, in the model's feature order");
+    std::vector<std::size_t> positions;
+    for (std::size_t c = 0; c < header.size(); ++c) {
+      if (std::find(excluded.begin(), excluded.end(), header[c]) == excluded.end()) positions.push_back(c);
     }
-    for (std::size_t f = 0; f < n; ++f) columns_[f] = f;
+    if (positions.size() != n) {
+      throw Error(ErrorKind::kInvalidArgument,
+                  "the model has no feature names and the file has " + std::to_string(positions.size()) + " columns" +
+                      (positions.size() == header.size() ? std::string() : " besides the label"),
+                  source, std::to_string(n) + " columns, in the model's feature order");
+    }
+    for (std::size_t f = 0; f < n; ++f) columns_[f] = positions[f];
   }
 }
 

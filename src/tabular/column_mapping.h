@@ -13,9 +13,10 @@ namespace orchard {
 class ColumnMapping {
  public:
   // By name when the model knows its feature names (extra columns are ignored; a feature without a
-  // column is an error naming it), by position otherwise (the column count must then match).
-  // Throws Error(kInvalidArgument).
-  ColumnMapping(const Model& model, const std::vector<std::string>& header, const std::string& source);
+  // column is an error naming it), by position otherwise (the column count, not counting the
+  // `excluded` columns such as a label, must then match). Throws Error(kInvalidArgument).
+  ColumnMapping(const Model& model, const std::vector<std::string>& header, const std::string& source,
+                const std::vector<std::string>& excluded = {});
 
   // Fills `row` (num_features values, model order) from one CSV row. Empty, "NaN" and "nan" cells
   // are missing values (NaN). Throws Error(kInvalidArgument) naming line and column otherwise.

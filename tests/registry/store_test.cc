@@ -25,6 +25,9 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/sha256.h"
+#include "registry/postgres_database.h"
+#include "registry/postgres_store.h"
 #include "registry/sqlite_store.h"
 #include "support/test_support.h"
 
@@ -61,6 +64,45 @@ using StoreFactory = std::unique_ptr<Store> (*)(const std::string& dir);
 
 std::unique_ptr<Store> make_sqlite_store(const std::string& dir) { return std::make_unique<SqliteStore>(dir + "/registry.db"); }
 
+// PostgreSQL: $ORCHARD_TEST_POSTGRES names a server (scripts/test.sh starts a throwaway cluster);
+// each test directory gets its own database, created on first use and dropped at exit.
+std::string postgres_url() {
+  const char* url = std::getenv("ORCHARD_TEST_POSTGRES");
+  return url ? url : "";
+}
+
+std::vector<std::string>& postgres_databases() {
+  static std::vector<std::string> names;
+  return names;
+}
+
+std::string with_database(const std::string& url, const std::string& database) {
+  const std::size_t slash = url.find('/', url.find("://") + 3);
+  const std::size_t query = url.find('?');
+  return url.substr(0, slash == std::string::npos ? url.size() : slash) + "/" + database +
+         (query == std::string::npos ? "" : url.substr(query));
+}
+
+std::unique_ptr<Store> make_postgres_store(const std::string& dir) {
+  const std::string database = "orchard_t_" + sha256_hex(dir).substr(0, 16);
+  if (std::find(postgres_databases().begin(), postgres_databases().end(), database) == postgres_databases().end()) {
+    PostgresDatabase admin(postgres_url());
+    admin.exec_script("CREATE DATABASE " + database);
+    postgres_databases().push_back(database);
+  }
+  return std::make_unique<PostgresStore>(with_database(postgres_url(), database));
+}
+
+class DropPostgresDatabases : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (postgres_url().empty() || postgres_databases().empty()) return;
+    PostgresDatabase admin(postgres_url());
+    for (const std::string& database : postgres_databases()) admin.exec_script("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kDropPostgres = ::testing::AddGlobalTestEnvironment(new DropPostgresDatabases);
+
 struct Backend {
   const char* name;
   StoreFactory make_store;
@@ -78,6 +120,9 @@ std::string fresh_dir(const std::string& tag) {
 class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
+    if (GetParam().make_store == make_postgres_store && postgres_url().empty()) {
+      GTEST_SKIP() << "ORCHARD_TEST_POSTGRES is not set (scripts/test.sh starts a PostgreSQL cluster)";
+    }
     dir_ = fresh_dir(std::string("store-") + GetParam().name);
     store_ = make_store();
   }
@@ -327,7 +372,7 @@ TEST_P(StoreTest, DraftWithoutDatasetHasNoFingerprintOrProfile) {
 // or read back; it must never make the model's versions unreadable.
 // BUG (reported, not fixed): NaN/inf metrics are stored as JSON null and every later read of the
 // model throws nlohmann::type_error. Enable when fixed.
-TEST_P(StoreTest, DISABLED_NonFiniteMetricNeverMakesTheModelUnreadable) {
+TEST_P(StoreTest, NonFiniteMetricNeverMakesTheModelUnreadable) {
   for (double value : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
     VersionDraft draft = minimal_draft("churn");
     draft.metrics = {{"auc", value}};
@@ -673,7 +718,7 @@ TEST_P(StoreTest, AuditLogFiltersByTargetPrefixAndLimits) {
     for (const auto& e : store().audit_log(prefix, limit)) out.push_back(e.target);
     return out;
   };
-  EXPECT_EQ(targets("churn", 1000).size(), 8u);  // a prefix: churnx's events too
+  EXPECT_EQ(targets("churn", 1000).size(), 6u);  // the model, its versions and aliases; not churnx's
   EXPECT_EQ(targets("churn:", 1000), (std::vector<std::string>{"churn:2", "churn:2", "churn:1"}));
   EXPECT_EQ(targets("churn:2", 1000), (std::vector<std::string>{"churn:2", "churn:2"}));
   EXPECT_EQ(targets("churn@", 1000), (std::vector<std::string>{"churn@production", "churn@production"}));
@@ -746,7 +791,7 @@ TEST_P(StoreTest, ConcurrentCreatesThroughSeparateHandlesGetDistinctNumbers) {
 // One handle shared by several threads (as a server would hold it).
 // BUG (reported, not fixed): SqliteStore is opened FULLMUTEX but its transactions are per connection,
 // so a second thread fails with "cannot start a transaction within a transaction". Enable when fixed.
-TEST_P(StoreTest, DISABLED_ConcurrentCreatesThroughOneSharedHandleGetDistinctNumbers) {
+TEST_P(StoreTest, ConcurrentCreatesThroughOneSharedHandleGetDistinctNumbers) {
   constexpr int kThreads = 4;
   constexpr int kEach = 25;
   std::vector<std::vector<std::int64_t>> numbers(kThreads);
@@ -771,7 +816,19 @@ TEST_P(StoreTest, DISABLED_ConcurrentCreatesThroughOneSharedHandleGetDistinctNum
   EXPECT_EQ(store().list_versions("shared").size(), static_cast<std::size_t>(kThreads * kEach));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values(Backend{"Sqlite", make_sqlite_store}),
+std::vector<Backend> backends() {
+  // Always listed (ctest discovers tests at build time); skipped at run time without a server.
+  return {{"Sqlite", make_sqlite_store}, {"Postgres", make_postgres_store}};
+}
+
+TEST(PostgresBackend, Configured) {
+  if (postgres_url().empty()) {
+    GTEST_SKIP() << "ORCHARD_TEST_POSTGRES is not set: the store suite ran on SQLite only (scripts/test.sh starts a PostgreSQL cluster)";
+  }
+  EXPECT_NO_THROW({ PostgresDatabase probe(postgres_url()); });
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(backends()),
                          [](const ::testing::TestParamInfo<Backend>& param_info) { return std::string(param_info.param.name); });
 
 // --- SQLite specifics --------------------------------------------------------------------------
@@ -846,7 +903,7 @@ TEST(SqliteStore, LockHeldBeyondTheTimeoutIsAnIoError) {
 
 // DESIGN ISSUE (reported, not fixed). Opening an existing, up-to-date registry only to read it (orchard models / versions / show) should
 // not need the write lock; today the constructor's migrate() takes it (BEGIN IMMEDIATE) on every open.
-TEST(SqliteStore, DISABLED_OpeningToReadIsNotBlockedByAWriter) {
+TEST(SqliteStore, OpeningToReadIsNotBlockedByAWriter) {
   const std::string dir = fresh_dir("sqlite-open-busy");
   const std::string path = dir + "/registry.db";
   SqliteStore(path).create_version(minimal_draft("churn"), "alice");

@@ -51,13 +51,24 @@ bool within_tolerance(double actual, double expected) {
   return std::abs(actual - expected) <= 1e-6 + 1e-6 * std::abs(expected);
 }
 
+namespace {
+std::string& scratch_dir() {
+  static std::string dir;
+  return dir;
+}
+}  // namespace
+
 std::string temp_dir() {
-  static const std::string dir = [] {
+  std::string& dir = scratch_dir();
+  if (dir.empty()) {
     std::string pattern = (std::filesystem::temp_directory_path() / "orchard-test-XXXXXX").string();
     if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    std::atexit([] {});
-    return pattern;
-  }();
+    dir = pattern;
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(scratch_dir(), ec);
+    });
+  }
   return dir;
 }
 
