@@ -10,7 +10,8 @@ PACKAGES=(
   libcli11-dev         # command line
   libyaml-cpp-dev      # orchard.yaml metadata for `orchard sync`
   libgtest-dev libgmock-dev   # tests
-  libbenchmark-dev libxgboost-dev   # benchmarks (libxgboost is the baseline, linked into bench/ only)
+  libboost-dev libsimdjson-dev   # server: Boost.Beast/Asio HTTP, simdjson request parsing
+  libbenchmark-dev libxgboost-dev wrk   # benchmarks (libxgboost is the baseline, linked into bench/ only)
 )
 
 missing=()

@@ -3,7 +3,10 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <cmath>
 #include <limits>
+
+#include "common/error.h"
 
 namespace orchard {
 
@@ -82,6 +85,62 @@ nlohmann::json to_json(const AuditEvent& event) {
   auto parse = [](const std::string& text) { return text.empty() ? nlohmann::json() : nlohmann::json::parse(text); };
   return {{"id", event.id}, {"at", event.at}, {"actor", event.actor}, {"action", event.action},
           {"target", event.target}, {"before", parse(event.before_json)}, {"after", parse(event.after_json)}};
+}
+
+nlohmann::json to_json(const EndpointRoute& route) {
+  nlohmann::json arms = nlohmann::json::array();
+  for (const RouteArm& arm : route.arms) arms.push_back({{"target", arm.target}, {"weight", arm.weight}});
+  return {{"endpoint", route.endpoint}, {"model", route.model}, {"arms", arms}, {"sticky", route.sticky},
+          {"shadows", route.shadows}, {"updated_at", route.updated_at}, {"updated_by", route.updated_by}};
+}
+
+EndpointRoute route_from_json(const std::string& endpoint, const nlohmann::json& json) {
+  auto bad = [&](const std::string& what) -> Error {
+    return Error(ErrorKind::kInvalidArgument, what, "route of endpoint \"" + endpoint + "\"",
+                 R"({"model": "churn", "arms": [{"target": "3", "weight": 0.9}, {"target": "@staging", "weight": 0.1}], )"
+                 R"("sticky": "header:x-user-id", "shadows": ["@challenger"]})");
+  };
+  auto check_target = [&](const std::string& target) {
+    if (target.empty()) throw bad("a target is empty");
+    if (target[0] == '@') return;
+    for (char c : target) if (c < '0' || c > '9') throw bad("target \"" + target + "\" is neither a version number nor @alias");
+  };
+  if (!json.is_object()) throw bad("is not a JSON object");
+  EndpointRoute route;
+  route.endpoint = endpoint;
+  if (!json.contains("model") || !json["model"].is_string()) throw bad("has no \"model\" string");
+  route.model = json["model"].get<std::string>();
+  if (!json.contains("arms") || !json["arms"].is_array() || json["arms"].empty()) throw bad("has no \"arms\" list");
+  for (const auto& arm : json["arms"]) {
+    if (!arm.is_object() || !arm.contains("target") || !arm["target"].is_string()) throw bad("an arm has no \"target\" string");
+    RouteArm parsed{arm["target"].get<std::string>(), 1.0};
+    if (arm.contains("weight")) {
+      if (!arm["weight"].is_number()) throw bad("an arm's weight is not a number");
+      parsed.weight = arm["weight"].get<double>();
+    }
+    if (!(parsed.weight >= 0) || !std::isfinite(parsed.weight)) throw bad("an arm's weight is negative or not finite");
+    check_target(parsed.target);
+    route.arms.push_back(parsed);
+  }
+  double total = 0;
+  for (const RouteArm& arm : route.arms) total += arm.weight;
+  if (!(total > 0)) throw bad("the arms' weights sum to zero");
+  if (json.contains("sticky") && !json["sticky"].is_null()) {
+    if (!json["sticky"].is_string()) throw bad("\"sticky\" is not a string");
+    route.sticky = json["sticky"].get<std::string>();
+    if (!route.sticky.empty() && route.sticky.rfind("header:", 0) != 0 && route.sticky.rfind("field:", 0) != 0) {
+      throw bad("\"sticky\" is neither header:NAME nor field:NAME");
+    }
+  }
+  if (json.contains("shadows")) {
+    if (!json["shadows"].is_array()) throw bad("\"shadows\" is not a list");
+    for (const auto& shadow : json["shadows"]) {
+      if (!shadow.is_string()) throw bad("a shadow is not a string");
+      check_target(shadow.get<std::string>());
+      route.shadows.push_back(shadow.get<std::string>());
+    }
+  }
+  return route;
 }
 
 }  // namespace orchard

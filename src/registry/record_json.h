@@ -12,6 +12,10 @@ nlohmann::json to_json(const VersionRecord& version);  // without the (large) re
 nlohmann::json to_json(const AliasRecord& alias);
 nlohmann::json to_json(const AliasChange& change);
 nlohmann::json to_json(const AuditEvent& event);
+nlohmann::json to_json(const EndpointRoute& route);
+// Parses a route's JSON form ({"model", "arms": [{"target", "weight"}], "sticky", "shadows"}).
+// Throws Error(kInvalidArgument) naming the field at fault.
+EndpointRoute route_from_json(const std::string& endpoint, const nlohmann::json& json);
 
 std::string tags_to_text(const Tags& tags);
 Tags tags_from_text(const std::string& text);

@@ -82,6 +82,24 @@ struct AuditEvent {
   std::string after_json;
 };
 
+// How an endpoint routes requests: to versions ("3") or aliases ("@production") of one model, by
+// weight; optionally sticky (the same key value always reaches the same arm) and with shadows
+// (called off the request's path; their answers are never returned).
+struct RouteArm {
+  std::string target;  // "3" or "@alias"
+  double weight = 1.0;
+};
+
+struct EndpointRoute {
+  std::string endpoint;
+  std::string model;
+  std::vector<RouteArm> arms;
+  std::string sticky;               // "", "header:NAME" or "field:NAME"
+  std::vector<std::string> shadows; // targets like the arms'
+  std::string updated_at;
+  std::string updated_by;
+};
+
 // Mutable parts of a version (everything else is immutable).
 struct VersionUpdate {
   std::optional<std::string> description;

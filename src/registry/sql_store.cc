@@ -5,10 +5,14 @@
 #include "common/error.h"
 #include "registry/record_json.h"
 
+#include <nlohmann/json.hpp>
+
 namespace orchard {
 namespace {
 
-constexpr std::int64_t kSchemaVersion = 1;
+// 1: models, versions, aliases, history, audit. 2: endpoints (routes). Each version's tables are
+// created with IF NOT EXISTS, so upgrading is running the schema again.
+constexpr std::int64_t kSchemaVersion = 2;
 
 // The schema, with the two dialects' differences in integer and identity columns substituted.
 std::string schema(const std::string& dialect) {
@@ -78,6 +82,13 @@ CREATE TABLE IF NOT EXISTS audit (
   after_json TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_target ON audit(target);
+CREATE TABLE IF NOT EXISTS endpoints (
+  name TEXT PRIMARY KEY,
+  model TEXT NOT NULL,
+  config_json TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  updated_by TEXT NOT NULL
+);
 )";
 }
 
@@ -344,6 +355,48 @@ std::vector<AuditEvent> SqlStore::audit_log(const std::string& target_prefix, st
                                       "IN (':', '@') AND substr(target, 1, length(CAST(?1 AS TEXT))) = CAST(?1 AS TEXT)) ORDER BY id DESC LIMIT ?2",
                                       {target_prefix, static_cast<std::int64_t>(limit)})) {
     out.push_back({to_int(row[0]), to_text(row[1]), to_text(row[2]), to_text(row[3]), to_text(row[4]), to_text(row[5]), to_text(row[6])});
+  }
+  return out;
+}
+
+void SqlStore::set_route(const EndpointRoute& route, const std::string& actor) {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(*db_);
+  if (!find_model(route.model)) no_model(route.model);
+  const auto before = db_->query("SELECT config_json FROM endpoints WHERE name = ?1", {route.endpoint});
+  EndpointRoute stored = route;
+  stored.updated_at = utc_now();
+  stored.updated_by = actor;
+  const std::string config = to_json(stored).dump();
+  db_->query("INSERT INTO endpoints (name, model, config_json, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5) "
+             "ON CONFLICT (name) DO UPDATE SET model = excluded.model, config_json = excluded.config_json, "
+             "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+             {route.endpoint, route.model, config, stored.updated_at, actor});
+  audit(actor, "endpoint.route", "endpoint:" + route.endpoint, before.empty() ? "" : to_text(before[0][0]), config);
+  transaction.commit();
+}
+
+void SqlStore::delete_route(const std::string& endpoint, const std::string& actor) {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(*db_);
+  const auto before = db_->query("SELECT config_json FROM endpoints WHERE name = ?1", {endpoint});
+  if (before.empty()) {
+    throw Error(ErrorKind::kNotFound, "endpoint \"" + endpoint + "\" has no route", "", "an endpoint set with PUT /api/v1/endpoints/NAME");
+  }
+  db_->query("DELETE FROM endpoints WHERE name = ?1", {endpoint});
+  audit(actor, "endpoint.delete", "endpoint:" + endpoint, to_text(before[0][0]), "");
+  transaction.commit();
+}
+
+std::vector<EndpointRoute> SqlStore::list_routes() {
+  std::lock_guard lock(mutex_);
+  std::vector<EndpointRoute> out;
+  for (const SqlRow& row : db_->query("SELECT name, config_json FROM endpoints ORDER BY name")) {
+    const auto json = nlohmann::json::parse(to_text(row[1]));
+    EndpointRoute route = route_from_json(to_text(row[0]), json);
+    route.updated_at = json.value("updated_at", "");
+    route.updated_by = json.value("updated_by", "");
+    out.push_back(std::move(route));
   }
   return out;
 }

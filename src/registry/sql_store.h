@@ -32,6 +32,9 @@ class SqlStore : public Store {
   std::vector<AliasChange> alias_history(const std::string& model, const std::string& alias) override;
   std::vector<AuditEvent> audit_log(const std::string& target_prefix, std::size_t limit) override;
   std::set<std::string> referenced_artifacts() override;
+  void set_route(const EndpointRoute& route, const std::string& actor) override;
+  void delete_route(const std::string& endpoint, const std::string& actor) override;
+  std::vector<EndpointRoute> list_routes() override;
 
  protected:
   SqlDatabase& database() { return *db_; }

@@ -46,6 +46,11 @@ class Store {
   // (NAME, NAME:V, NAME@A); NAME: or NAME@ for all its versions or aliases; or one exact target.
   virtual std::vector<AuditEvent> audit_log(const std::string& target, std::size_t limit) = 0;
 
+  // Endpoint routes (an endpoint without a route serves its model's production alias).
+  virtual void set_route(const EndpointRoute& route, const std::string& actor) = 0;
+  virtual void delete_route(const std::string& endpoint, const std::string& actor) = 0;
+  virtual std::vector<EndpointRoute> list_routes() = 0;
+
   // Every artifact digest a version refers to (for garbage collection).
   virtual std::set<std::string> referenced_artifacts() = 0;
 };

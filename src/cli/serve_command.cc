@@ -1,0 +1,115 @@
+#include "cli/serve_command.h"
+
+#include <condition_variable>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "cli/registry_commands.h"
+#include "common/error.h"
+#include "registry/registry.h"
+#include "server/http_server.h"
+#include "server/serving_catalog.h"
+#include "server/service.h"
+
+namespace orchard {
+namespace {
+
+// Registers the demo models (from the repository's examples/) into an empty registry.
+void register_demo(Registry& registry) {
+  if (!registry.store().list_models().empty()) return;
+  const std::string examples = ORCHARD_EXAMPLES_DIR;
+  if (!std::filesystem::exists(examples + "/churn/churn_xgboost.ubj")) {
+    throw Error(ErrorKind::kNotFound, "the demo models are not here", examples, "the repository's examples/ folder");
+  }
+  PushOptions xgb;
+  xgb.alias = "production";
+  xgb.dataset_path = examples + "/churn/customers.csv";
+  xgb.label_column = "target";
+  xgb.description = "demo: churn classifier (XGBoost)";
+  registry.push("churn", examples + "/churn/churn_xgboost.ubj", xgb);
+  PushOptions lgbm;
+  lgbm.alias = "staging";
+  lgbm.description = "demo: churn classifier (LightGBM, categorical plan and region)";
+  registry.push("churn", examples + "/churn/churn_lightgbm.txt", lgbm);
+  PushOptions iris;
+  iris.alias = "production";
+  iris.description = "demo: iris species (XGBoost, 3 classes)";
+  registry.push("iris", examples + "/iris/iris_xgboost.json", iris);
+  std::cerr << "orchard: registered the demo models churn (versions 1 @production, 2 @staging) and iris (1 @production)\n";
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, std::function<int()>& run) {
+  struct Options {
+    RegistryLocation where;
+    HttpServerOptions http;
+    bool demo = false;
+    double poll_seconds = 2.0;
+    std::size_t body_limit_mib = 16;
+    std::size_t max_rows = 100000;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("serve", "Serve the registry's models: Open Inference Protocol v2, MLflow invocations and the management API on one port.");
+  add_registry_options(cmd, o->where);
+  cmd->add_option("--host", o->http.host, "Address to listen on (0.0.0.0 for all interfaces)");
+  cmd->add_option("--port", o->http.port, "Port (0: any free port, printed at start)");
+  cmd->add_option("--threads", o->http.threads, "Server threads (default: one per core)")->check(CLI::Range(0, 1024));
+  cmd->add_flag("--demo", o->demo, "Register demo models first if the registry is empty");
+  cmd->add_option("--poll-seconds", o->poll_seconds, "How often to pick up registry changes made elsewhere (CLI, other servers)")->check(CLI::Range(0.1, 3600.0));
+  cmd->add_option("--body-limit-mib", o->body_limit_mib, "Largest request body (larger gets 413)")->check(CLI::Range(1, 4096));
+  cmd->add_option("--max-rows", o->max_rows, "Most rows per prediction request")->check(CLI::Range(1, 100000000));
+  cmd->add_option("--read-timeout", o->http.read_timeout_seconds, "Seconds to receive a request once started (408 after)")->check(CLI::Range(1, 3600));
+  cmd->add_option("--idle-timeout", o->http.idle_timeout_seconds, "Seconds a kept-alive connection may idle")->check(CLI::Range(1, 3600));
+  cmd->add_option("--max-connections", o->http.max_connections, "Open connections at most (503 beyond)")->check(CLI::Range(1, 1000000));
+  cmd->footer("Routes: /v2/... (KServe v2), /endpoints/NAME/invocations (MLflow), /api/v1/... (management; /api/v1/openapi.json).\n"
+              "SIGTERM or Ctrl-C: stop accepting, finish the requests in flight, exit 0.");
+  cmd->callback([o, &run] {
+    run = [o] {
+      auto registry = open_registry(o->where);
+      if (o->demo) register_demo(*registry);
+      ServingCatalog catalog(*registry);
+      catalog.refresh();
+      ServiceLimits limits;
+      limits.max_rows = o->max_rows;
+      OrchardService service(*registry, catalog, limits);
+      service.set_ready(true);
+      HttpServerOptions http = o->http;
+      http.body_limit = o->body_limit_mib << 20;
+      HttpServer server(http, [&service](HttpRequest&& request) { return service.handle(std::move(request)); });
+      const auto snapshot = catalog.current();
+      std::cerr << "orchard: serving " << snapshot->endpoints.size() << " endpoint(s) on http://" << http.host << ":" << server.port() << "\n";
+      for (const auto& problem : snapshot->problems) std::cerr << "orchard: warning: " << problem << "\n";
+      // Picks up changes made by the CLI or by other servers sharing the store.
+      std::mutex mutex;
+      std::condition_variable wake;
+      bool stopping = false;
+      std::thread poller([&] {
+        std::unique_lock lock(mutex);
+        while (!wake.wait_for(lock, std::chrono::duration<double>(o->poll_seconds), [&] { return stopping; })) {
+          lock.unlock();
+          try {
+            catalog.refresh();
+          } catch (const std::exception& e) {
+            std::cerr << "orchard: warning: refreshing from the registry failed: " << e.what() << "\n";
+          }
+          lock.lock();
+        }
+      });
+      server.run(true);
+      {
+        std::lock_guard lock(mutex);
+        stopping = true;
+      }
+      wake.notify_all();
+      poller.join();
+      service.shadows().drain();
+      std::cerr << "orchard: stopped\n";
+      return 0;
+    };
+  });
+}
+
+}  // namespace orchard

@@ -1,0 +1,47 @@
+// Orchard's own view of an HTTP exchange, so that protocol adapters and the router never see Boost.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace orchard {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query, as sent
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+
+  std::string_view path() const {
+    const std::size_t q = target.find('?');
+    return std::string_view(target).substr(0, q);
+  }
+  // The first header with this (lower-case) name, or empty.
+  std::string_view header(std::string_view name) const {
+    for (const auto& [key, value] : headers) {
+      if (key == name) return value;
+    }
+    return {};
+  }
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+// Whether a Content-Type may carry a JSON body: JSON types, and the types curl and other tools send
+// by default (form-urlencoded, text/plain), which the KServe docs' own examples rely on.
+bool json_content_type(std::string_view content_type);
+
+// {"error": "..."} with the given status (the Open Inference Protocol's error form, used everywhere).
+HttpResponse json_error(int status, const std::string& message);
+
+// Escapes a string for a JSON string literal (without the quotes).
+void append_json_string(std::string& out, std::string_view text);
+
+}  // namespace orchard

@@ -1,0 +1,234 @@
+#include "server/http_server.h"
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/version.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "common/error.h"
+
+namespace orchard {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+class Session;
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  Handler handler;
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::optional<net::signal_set> signals;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<bool> stopping{false};
+  std::mutex sessions_mutex;
+  std::unordered_set<Session*> sessions;
+
+  void accept();
+  void shutdown();
+};
+
+// One connection: read a request, answer it, repeat while keep-alive holds.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+    ++server_.connections;
+    std::lock_guard lock(server_.sessions_mutex);
+    server_.sessions.insert(this);
+  }
+  ~Session() {
+    --server_.connections;
+    std::lock_guard lock(server_.sessions_mutex);
+    server_.sessions.erase(this);
+  }
+
+  void start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+  }
+
+  // Called (on the session's strand) when the server stops: an idle connection closes now; one in
+  // the middle of a request finishes it and then closes.
+  void stop_if_idle() {
+    if (idle_) {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+      stream_.close();
+    }
+  }
+
+  net::any_io_executor executor() { return stream_.get_executor(); }
+
+ private:
+  void read_header() {
+    if (server_.stopping) return close();
+    parser_.emplace();
+    parser_->body_limit(server_.options.body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
+    idle_ = true;
+    stream_.expires_after(std::chrono::seconds(server_.options.idle_timeout_seconds));
+    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_header(ec);
+    });
+  }
+
+  void on_header(beast::error_code ec) {
+    idle_ = false;
+    if (ec == http::error::header_limit) return fail_and_close(431, "request headers are larger than " + std::to_string(server_.options.header_limit) + " bytes");
+    if (ec) return close();  // end of stream, timeout, reset: nothing to answer
+    stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code read_ec, std::size_t) {
+      self->on_read(read_ec);
+    });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      return fail_and_close(413, "request body is larger than the limit of " + std::to_string(server_.options.body_limit) + " bytes");
+    }
+    if (ec == beast::error::timeout) return fail_and_close(408, "the request was not received within " + std::to_string(server_.options.read_timeout_seconds) + " s");
+    if (ec) {
+      if (ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset) return close();
+      return fail_and_close(400, std::string("malformed HTTP request: ") + ec.message());
+    }
+    auto& message = parser_->get();
+    HttpRequest request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    for (const auto& field : message) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      request.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    request.body = std::move(message.body());
+    const bool keep_alive = message.keep_alive();
+    HttpResponse response;
+    try {
+      response = server_.handler(std::move(request));
+    } catch (const std::exception& e) {
+      response = json_error(500, std::string("internal error: ") + e.what());
+    }
+    write(std::move(response), keep_alive && !server_.stopping);
+  }
+
+  void fail_and_close(int status, const std::string& message) { write(json_error(status, message), false); }
+
+  void write(HttpResponse&& response, bool keep_alive) {
+    response_ = {};
+    response_.version(11);
+    response_.result(static_cast<http::status>(response.status));
+    response_.set(http::field::server, "orchard");
+    response_.set(http::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers) response_.set(name, value);
+    response_.body() = std::move(response.body);
+    response_.keep_alive(keep_alive);
+    response_.prepare_payload();
+    stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
+    http::async_write(stream_, response_, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+      if (ec || !keep_alive) return self->close();
+      self->read_header();
+    });
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  HttpServer::Impl& server_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  bool idle_ = true;
+};
+
+void HttpServer::Impl::accept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (!stopping && ec != net::error::operation_aborted) accept();
+      return;
+    }
+    if (connections >= options.max_connections) {
+      // Over the cap: answer 503 on the spot and close, rather than letting clients queue unseen.
+      static const std::string busy =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: 53\r\n\r\n"
+          "{\"error\":\"too many connections; retry in a moment.\"}";
+      beast::error_code ignored;
+      net::write(socket, net::buffer(busy), ignored);
+      socket.close(ignored);
+    } else {
+      std::make_shared<Session>(std::move(socket), *this)->start();
+    }
+    accept();
+  });
+}
+
+void HttpServer::Impl::shutdown() {
+  if (stopping.exchange(true)) return;
+  beast::error_code ec;
+  acceptor.close(ec);
+  if (signals) signals->cancel(ec);
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(sessions_mutex);
+    for (Session* session : sessions) {
+      if (auto alive = session->weak_from_this().lock()) live.push_back(std::move(alive));
+    }
+  }
+  for (auto& session : live) net::post(session->executor(), [session] { session->stop_if_idle(); });
+}
+
+HttpServer::HttpServer(const HttpServerOptions& options, Handler handler) : impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+  impl_->handler = std::move(handler);
+  beast::error_code ec;
+  const auto address = net::ip::make_address(options.host, ec);
+  if (ec) throw Error(ErrorKind::kInvalidArgument, "\"" + options.host + "\" is not an IP address", "--host", "e.g. 127.0.0.1 or 0.0.0.0");
+  const tcp::endpoint endpoint(address, options.port);
+  impl_->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(endpoint, ec);
+  if (!ec) impl_->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw Error(ErrorKind::kIo, "cannot listen on " + options.host + ":" + std::to_string(options.port) + ": " + ec.message(), "",
+                "a free port (--port) on a local address (--host)");
+  }
+}
+
+HttpServer::~HttpServer() = default;
+
+unsigned short HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void HttpServer::stop() {
+  net::post(impl_->ioc, [impl = impl_.get()] { impl->shutdown(); });
+}
+
+void HttpServer::run(bool handle_signals) {
+  if (handle_signals) {
+    impl_->signals.emplace(impl_->ioc, SIGTERM, SIGINT);
+    impl_->signals->async_wait([impl = impl_.get()](beast::error_code ec, int) {
+      if (!ec) impl->shutdown();
+    });
+  }
+  impl_->accept();
+  int threads = impl_->options.threads > 0 ? impl_->options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> workers;
+  for (int i = 1; i < threads; ++i) workers.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& worker : workers) worker.join();
+}
+
+}  // namespace orchard

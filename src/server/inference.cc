@@ -1,0 +1,106 @@
+#include "server/inference.h"
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+
+namespace orchard {
+
+namespace {
+constexpr std::size_t kShadowQueueLimit = 10000;
+}
+
+ShadowRunner::ShadowRunner() : thread_([this] { loop(); }) {}
+
+ShadowRunner::~ShadowRunner() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void ShadowRunner::submit(std::shared_ptr<const LoadedVersion> version, std::shared_ptr<const InferRequest> request) {
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.size() >= kShadowQueueLimit) {
+      ++dropped_;
+      return;
+    }
+    queue_.emplace_back(std::move(version), std::move(request));
+  }
+  wake_.notify_one();
+}
+
+void ShadowRunner::drain() {
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [this] { return queue_.empty() && !busy_; });
+}
+
+void ShadowRunner::loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) {
+      if (stopping_) return;
+      continue;
+    }
+    auto [version, request] = std::move(queue_.front());
+    queue_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    try {
+      run_inference(version, *request);
+      ++version->shadow_requests;
+    } catch (...) {
+      ++version->failures;
+    }
+    // The answer is deliberately dropped here: shadows never reach the caller. (The prediction log
+    // of the tracing area will record it.)
+    lock.lock();
+    busy_ = false;
+    if (queue_.empty()) idle_.notify_all();
+  }
+}
+
+std::vector<std::string> output_names(const Predictor& predictor, bool raw) {
+  if (!raw) return predictor.model().output_names;
+  const int n = predictor.num_values(true);
+  if (n == 1) return {"margin"};
+  std::vector<std::string> names;
+  for (int k = 0; k < n; ++k) names.push_back("margin_" + std::to_string(k));
+  return names;
+}
+
+InferResult run_inference(const std::shared_ptr<const LoadedVersion>& version, const InferRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  const Predictor& predictor = *version->predictor;
+  InferResult result;
+  result.version = version;
+  result.width = predictor.num_values(request.raw);
+  result.values.resize(request.count * static_cast<std::size_t>(result.width));
+  if (request.count == 1) {
+    predictor.predict_row(request.rows.data(), result.values.data(), request.raw);
+  } else {
+    predictor.predict_rows(request.rows.data(), request.count, result.values.data(), request.raw);
+  }
+  ++version->requests;
+  version->rows += request.count;
+  version->nanoseconds += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+  return result;
+}
+
+void append_json_number(std::string& out, double value) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  char buffer[32];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  (void)ec;
+  out.append(buffer, end);
+}
+
+}  // namespace orchard

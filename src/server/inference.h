@@ -1,0 +1,62 @@
+// The protocol-neutral core of a prediction request: rows in a model's feature order, the endpoint
+// or version that answers, the numbers it returns. Protocol adapters (kserve_v2, invocations) turn
+// their JSON or CSV into InferRequest and the InferResult back into their own form.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/serving_catalog.h"
+
+namespace orchard {
+
+struct InferRequest {
+  std::vector<double> rows;  // row-major, num_features values per row, NaN = missing
+  std::size_t count = 0;
+  bool raw = false;          // margins instead of predictions
+};
+
+struct InferResult {
+  std::shared_ptr<const LoadedVersion> version;
+  std::vector<double> values;  // count * width
+  int width = 0;
+};
+
+// Calls shadow versions off the request's path: a queue drained by one background thread. A full
+// queue drops the shadow call (and counts it) rather than slowing the live request.
+class ShadowRunner {
+ public:
+  ShadowRunner();
+  ~ShadowRunner();  // drains the queue
+  void submit(std::shared_ptr<const LoadedVersion> version, std::shared_ptr<const InferRequest> request);
+  std::uint64_t dropped() const { return dropped_; }
+  void drain();  // waits until the queue is empty (shutdown, tests)
+
+ private:
+  void loop();
+  std::mutex mutex_;
+  std::condition_variable wake_, idle_;
+  std::deque<std::pair<std::shared_ptr<const LoadedVersion>, std::shared_ptr<const InferRequest>>> queue_;
+  bool stopping_ = false;
+  bool busy_ = false;
+  std::atomic<std::uint64_t> dropped_{0};
+  std::thread thread_;
+};
+
+// Runs the request on `version`, updating its counters.
+InferResult run_inference(const std::shared_ptr<const LoadedVersion>& version, const InferRequest& request);
+
+// Output column names: the model's output names, or margin / margin_K when raw.
+std::vector<std::string> output_names(const Predictor& predictor, bool raw);
+
+// Shortest round-trip text for a double; "null" for NaN and infinities (JSON has neither).
+void append_json_number(std::string& out, double value);
+
+}  // namespace orchard

@@ -1,0 +1,371 @@
+// The Open Inference Protocol (KServe v2) over REST.
+//
+//   GET  /v2, /v2/health/live, /v2/health/ready
+//   GET  /v2/models/{name}[/versions/{v}]            metadata: inputs and outputs with datatype and shape
+//   GET  /v2/models/{name}[/versions/{v}]/ready
+//   GET  /v2/models[/{name}[/versions/{v}]]/stats    Triton's statistics extension
+//   POST /v2/models/{name}[/versions/{v}]/infer
+//
+// Without a version, {name} is an endpoint and the request follows its route. Inputs: one tensor
+// [N, F] in the model's feature order, or one tensor per feature named by feature name ([N] or
+// [N, 1]); FP32, FP64, INT8..INT64, UINT8..UINT64 and BOOL; data flat or nested; null = missing.
+#include <simdjson.h>
+
+#include <charconv>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "server/service.h"
+
+namespace orchard {
+namespace {
+
+using simdjson::dom::element;
+
+struct Path {
+  std::string model;
+  std::optional<std::int64_t> version;
+  std::string action;  // "", "ready", "infer", "stats"
+};
+
+[[noreturn]] void bad_request(const std::string& message) { throw Error(ErrorKind::kInvalidArgument, message); }
+
+// /v2/models/NAME[/versions/V][/ACTION]
+std::optional<Path> parse_model_path(std::string_view path) {
+  constexpr std::string_view prefix = "/v2/models/";
+  if (path.rfind(prefix, 0) != 0) return std::nullopt;
+  std::vector<std::string_view> parts;
+  std::string_view rest = path.substr(prefix.size());
+  while (!rest.empty()) {
+    const std::size_t slash = rest.find('/');
+    parts.push_back(rest.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    rest = rest.substr(slash + 1);
+  }
+  if (parts.empty() || parts[0].empty()) return std::nullopt;
+  Path out;
+  out.model = std::string(parts[0]);
+  std::size_t i = 1;
+  if (parts.size() >= 3 && parts[1] == "versions") {
+    std::int64_t v = 0;
+    auto [end, ec] = std::from_chars(parts[2].data(), parts[2].data() + parts[2].size(), v);
+    if (ec != std::errc() || end != parts[2].data() + parts[2].size() || v < 1) {
+      throw Error(ErrorKind::kNotFound, "version \"" + std::string(parts[2]) + "\" of model \"" + out.model + "\" does not exist", "",
+                  "a version number");
+    }
+    out.version = v;
+    i = 3;
+  }
+  if (i < parts.size()) out.action = std::string(parts[i++]);
+  if (i != parts.size()) return std::nullopt;
+  return out;
+}
+
+HttpResponse ok_json(std::string body) {
+  HttpResponse response;
+  response.body = std::move(body);
+  return response;
+}
+
+const char* datatype_name(FeatureType) { return "FP64"; }
+
+std::string metadata(const LoadedVersion& version, const std::string& name, const std::vector<std::int64_t>& versions) {
+  const Model& model = version.predictor->model();
+  std::string out = "{\"name\":\"";
+  append_json_string(out, name);
+  out += "\",\"versions\":[";
+  for (std::size_t i = 0; i < versions.size(); ++i) out += (i ? ",\"" : "\"") + std::to_string(versions[i]) + "\"";
+  out += "],\"platform\":\"orchard_";
+  out += model.source_format;
+  out += "\",\"inputs\":[{\"name\":\"input-0\",\"datatype\":\"FP64\",\"shape\":[-1," + std::to_string(model.num_features()) + "]}";
+  for (const Feature& feature : model.features) {
+    out += ",{\"name\":\"";
+    append_json_string(out, feature.name);
+    out += "\",\"datatype\":\"";
+    out += datatype_name(feature.type);
+    out += "\",\"shape\":[-1]}";
+  }
+  const int width = version.predictor->num_values(false);
+  out += "],\"outputs\":[{\"name\":\"";
+  append_json_string(out, width == 1 ? model.output_names[0] : std::string("predictions"));
+  out += "\",\"datatype\":\"FP64\",\"shape\":" + std::string(width == 1 ? "[-1]" : "[-1," + std::to_string(width) + "]") + "}]";
+  out += ",\"parameters\":{\"model_version\":\"" + std::to_string(version.number) + "\",\"objective\":\"";
+  append_json_string(out, model.objective);
+  out += "\",\"input_forms\":\"one tensor [N, F] in feature order, or one tensor [N] per feature\"}}";
+  return out;
+}
+
+// Appends every scalar of a (possibly nested) array to `out`, converted per the tensor's datatype.
+void flatten(const element& value, bool as_float32, bool as_bool, std::vector<double>& out, const std::string& tensor) {
+  switch (value.type()) {
+    case simdjson::dom::element_type::ARRAY:
+      for (element item : value.get_array()) flatten(item, as_float32, as_bool, out, tensor);
+      return;
+    case simdjson::dom::element_type::DOUBLE:
+    case simdjson::dom::element_type::INT64:
+    case simdjson::dom::element_type::UINT64: {
+      double v = 0;
+      if (value.type() == simdjson::dom::element_type::DOUBLE) v = value.get_double().value_unsafe();
+      else if (value.type() == simdjson::dom::element_type::INT64) v = static_cast<double>(value.get_int64().value_unsafe());
+      else v = static_cast<double>(value.get_uint64().value_unsafe());
+      if (as_bool) bad_request("tensor \"" + tensor + "\" is BOOL but holds a number");
+      out.push_back(as_float32 ? static_cast<double>(static_cast<float>(v)) : v);
+      return;
+    }
+    case simdjson::dom::element_type::BOOL:
+      if (!as_bool) bad_request("tensor \"" + tensor + "\" holds true/false but its datatype is not BOOL");
+      out.push_back(value.get_bool().value_unsafe() ? 1.0 : 0.0);
+      return;
+    case simdjson::dom::element_type::NULL_VALUE:
+      out.push_back(std::nan(""));
+      return;
+    default:
+      bad_request("tensor \"" + tensor + "\" holds a string or an object; expected numbers (null for a missing value)");
+  }
+}
+
+struct Tensor {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  std::vector<double> data;
+};
+
+Tensor read_tensor(const element& input) {
+  Tensor tensor;
+  std::string_view name, datatype;
+  if (input["name"].get(name) != simdjson::SUCCESS) bad_request("an input has no \"name\"");
+  tensor.name = std::string(name);
+  if (input["datatype"].get(datatype) != simdjson::SUCCESS) bad_request("input \"" + tensor.name + "\" has no \"datatype\"");
+  simdjson::dom::array shape;
+  if (input["shape"].get(shape) != simdjson::SUCCESS) bad_request("input \"" + tensor.name + "\" has no \"shape\"");
+  std::int64_t expected = 1;
+  for (element dim : shape) {
+    std::int64_t d = 0;
+    if (dim.get(d) != simdjson::SUCCESS || d < 0) bad_request("input \"" + tensor.name + "\" has a shape that is not a list of non-negative integers");
+    tensor.shape.push_back(d);
+    expected *= d;
+  }
+  const bool is_bool = datatype == "BOOL";
+  const bool is_float32 = datatype == "FP32";
+  static const std::string_view kNumeric[] = {"FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64", "BOOL"};
+  bool known = false;
+  for (auto t : kNumeric) known = known || datatype == t;
+  if (!known) {
+    bad_request("input \"" + tensor.name + "\" has datatype " + std::string(datatype) + "; expected FP32, FP64, INT8..INT64, UINT8..UINT64 or BOOL");
+  }
+  element data;
+  if (input["data"].get(data) != simdjson::SUCCESS) {
+    bad_request("input \"" + tensor.name + "\" has no \"data\" (binary tensor data is not supported yet: send JSON data)");
+  }
+  flatten(data, is_float32, is_bool, tensor.data, tensor.name);
+  if (static_cast<std::int64_t>(tensor.data.size()) != expected) {
+    bad_request("input \"" + tensor.name + "\" has " + std::to_string(tensor.data.size()) + " values but its shape holds " + std::to_string(expected));
+  }
+  return tensor;
+}
+
+InferRequest build_rows(const Model& model, const std::vector<Tensor>& tensors, std::size_t max_rows) {
+  const std::size_t nf = static_cast<std::size_t>(model.num_features());
+  InferRequest request;
+  auto feature_index = [&](const std::string& name) -> std::int64_t {
+    for (std::size_t f = 0; f < nf; ++f) if (model.features[f].name == name) return static_cast<std::int64_t>(f);
+    return -1;
+  };
+  if (tensors.size() == 1 && tensors[0].shape.size() == 2 && feature_index(tensors[0].name) < 0) {
+    const Tensor& t = tensors[0];
+    if (static_cast<std::size_t>(t.shape[1]) != nf) {
+      bad_request("input \"" + t.name + "\" has " + std::to_string(t.shape[1]) + " features per row; the model expects " + std::to_string(nf));
+    }
+    request.count = static_cast<std::size_t>(t.shape[0]);
+    request.rows = t.data;
+  } else {
+    std::vector<const Tensor*> columns(nf, nullptr);
+    std::int64_t rows = -1;
+    for (const Tensor& t : tensors) {
+      const std::int64_t f = feature_index(t.name);
+      if (f < 0) {
+        std::string names;
+        for (std::size_t i = 0; i < std::min<std::size_t>(nf, 8); ++i) names += (i ? ", " : "") + model.features[i].name;
+        bad_request("unknown feature \"" + t.name + "\"; the model's features are " + names + (nf > 8 ? ", ..." : "") +
+                    " (or send one tensor [N, " + std::to_string(nf) + "])");
+      }
+      if (!(t.shape.size() == 1 || (t.shape.size() == 2 && t.shape[1] == 1))) {
+        bad_request("feature tensor \"" + t.name + "\" must have shape [N] or [N, 1]");
+      }
+      if (rows >= 0 && t.shape[0] != rows) bad_request("feature tensors have different numbers of rows");
+      rows = t.shape[0];
+      if (columns[static_cast<std::size_t>(f)]) bad_request("feature \"" + t.name + "\" is given twice");
+      columns[static_cast<std::size_t>(f)] = &t;
+    }
+    for (std::size_t f = 0; f < nf; ++f) {
+      if (!columns[f]) bad_request("feature \"" + model.features[f].name + "\" is missing (send null values for missing data)");
+    }
+    request.count = static_cast<std::size_t>(std::max<std::int64_t>(rows, 0));
+    request.rows.resize(request.count * nf);
+    for (std::size_t f = 0; f < nf; ++f) {
+      for (std::size_t r = 0; r < request.count; ++r) request.rows[r * nf + f] = columns[f]->data[r];
+    }
+  }
+  if (request.count == 0) bad_request("the request has no rows");
+  if (request.count > max_rows) {
+    throw Error(ErrorKind::kInvalidArgument, "the request has " + std::to_string(request.count) + " rows; the limit is " + std::to_string(max_rows));
+  }
+  return request;
+}
+
+HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path& path) {
+  const std::string_view content_type = http.header("content-type");
+  if (!json_content_type(content_type)) {
+    HttpResponse response = json_error(415, "content type " + std::string(content_type) +
+                                                 " is not supported; send application/json (binary tensor data is not supported yet)");
+    return response;
+  }
+  thread_local simdjson::dom::parser parser;
+  element doc;
+  if (auto error = parser.parse(http.body).get(doc); error) {
+    bad_request(std::string("the body is not valid JSON: ") + simdjson::error_message(error));
+  }
+  simdjson::dom::array inputs;
+  if (doc["inputs"].get(inputs) != simdjson::SUCCESS) bad_request("the body has no \"inputs\" list");
+  std::vector<Tensor> tensors;
+  for (element input : inputs) tensors.push_back(read_tensor(input));
+  if (tensors.empty()) bad_request("\"inputs\" is empty");
+
+  bool raw = false;
+  std::string sticky;
+  element parameters;
+  if (doc["parameters"].get(parameters) == simdjson::SUCCESS && parameters.is_object()) {
+    bool flag = false;
+    if (parameters["raw"].get(flag) == simdjson::SUCCESS) raw = flag;
+    if (parameters["binary_data_output"].get(flag) == simdjson::SUCCESS && flag) {
+      throw Error(ErrorKind::kInvalidArgument, "binary tensor output is not supported yet; omit binary_data_output");
+    }
+  }
+  // Routing picks the version first: its features decide how the tensors are read.
+  std::string_view sticky_value;
+  if (!path.version) {
+    const auto snapshot = service.catalog().current();
+    if (const ServedEndpoint* endpoint = service.find_endpoint(*snapshot, path.model)) {
+      if (!endpoint->sticky_header.empty()) sticky_value = http.header(endpoint->sticky_header);
+      if (!endpoint->sticky_field.empty() && parameters.is_object()) {
+        std::string_view field;
+        std::int64_t number = 0;
+        if (parameters[endpoint->sticky_field].get(field) == simdjson::SUCCESS) {
+          sticky = std::string(field);
+        } else if (parameters[endpoint->sticky_field].get(number) == simdjson::SUCCESS) {
+          sticky = std::to_string(number);
+        }
+        if (!sticky.empty()) sticky_value = sticky;
+      }
+    }
+  }
+  const OrchardService::Routed routed = service.route(path.model, path.version, sticky_value);
+  const auto& chosen = routed.version;
+  InferRequest request = build_rows(chosen->predictor->model(), tensors, service.limits().max_rows);
+  request.raw = raw;
+  const InferResult result = service.execute(routed, request);
+
+  std::string_view id;
+  const bool has_id = doc["id"].get(id) == simdjson::SUCCESS;
+  std::string body;
+  body.reserve(96 + result.values.size() * 20);
+  body += "{\"model_name\":\"";
+  append_json_string(body, path.model);
+  body += "\",\"model_version\":\"" + std::to_string(chosen->number) + "\"";
+  if (has_id) {
+    body += ",\"id\":\"";
+    append_json_string(body, id);
+    body += "\"";
+  }
+  const auto names = output_names(*chosen->predictor, raw);
+  body += ",\"outputs\":[{\"name\":\"";
+  append_json_string(body, result.width == 1 ? names[0] : std::string(raw ? "margins" : "predictions"));
+  body += "\",\"datatype\":\"FP64\",\"shape\":[" + std::to_string(request.count);
+  if (result.width != 1) body += "," + std::to_string(result.width);
+  body += "],\"data\":[";
+  for (std::size_t i = 0; i < result.values.size(); ++i) {
+    if (i) body += ',';
+    append_json_number(body, result.values[i]);
+  }
+  body += "]}]}";
+  HttpResponse response = ok_json(std::move(body));
+  response.headers.emplace_back(kVersionHeader, chosen->label());
+  return response;
+}
+
+std::string stats_entry(const LoadedVersion& v) {
+  return "{\"name\":\"" + v.model + "\",\"version\":\"" + std::to_string(v.number) + "\",\"inference_count\":" + std::to_string(v.rows.load()) +
+         ",\"execution_count\":" + std::to_string(v.requests.load()) + ",\"inference_stats\":{\"success\":{\"count\":" +
+         std::to_string(v.requests.load()) + ",\"ns\":" + std::to_string(v.nanoseconds.load()) + "},\"fail\":{\"count\":" +
+         std::to_string(v.failures.load()) + ",\"ns\":0}},\"shadow_count\":" + std::to_string(v.shadow_requests.load()) + "}";
+}
+
+}  // namespace
+
+HttpResponse handle_kserve_v2(OrchardService& service, const HttpRequest& request) {
+  const std::string_view path = request.path();
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  if (path == "/v2" || path == "/v2/") {
+    if (!get) return json_error(405, "use GET for " + std::string(path));
+    return ok_json(R"({"name":"orchard","version":"0.1.0","extensions":["model_repository_metadata","statistics","orchard_routing"]})");
+  }
+  if (path == "/v2/health/live") {
+    if (!get) return json_error(405, "use GET for " + std::string(path));
+    return ok_json(R"({"live":true})");
+  }
+  if (path == "/v2/health/ready") {
+    if (!get) return json_error(405, "use GET for " + std::string(path));
+    if (!service.ready()) return json_error(503, "not ready: models are still loading");
+    return ok_json(R"({"ready":true})");
+  }
+  if (path == "/v2/models/stats" || path == "/v2/models/stats/") {
+    const auto snapshot = service.catalog().current();
+    std::string body = "{\"model_stats\":[";
+    bool first = true;
+    for (const auto& [key, version] : snapshot->versions) {
+      body += (first ? "" : ",") + stats_entry(*version);
+      first = false;
+    }
+    return ok_json(body + "]}");
+  }
+  auto parsed = parse_model_path(path);
+  if (!parsed) return json_error(404, "no route for " + std::string(path));
+  if (parsed->action == "infer") {
+    if (request.method != "POST") return json_error(405, "use POST for " + std::string(path));
+    return infer(service, request, *parsed);
+  }
+  if (!get) return json_error(405, "use GET for " + std::string(path));
+  if (parsed->action == "ready") {
+    try {
+      const auto version = service.describe(parsed->model, parsed->version);
+      return ok_json("{\"name\":\"" + parsed->model + "\",\"ready\":true,\"version\":\"" + std::to_string(version->number) + "\"}");
+    } catch (const Error& e) {
+      return json_error(e.kind() == ErrorKind::kNotFound ? 404 : 503, e.what());
+    }
+  }
+  if (parsed->action == "stats") {
+    const auto snapshot = service.catalog().current();
+    std::string body = "{\"model_stats\":[";
+    bool first = true;
+    for (const auto& [key, version] : snapshot->versions) {
+      if (key.first != parsed->model || (parsed->version && key.second != *parsed->version)) continue;
+      body += (first ? "" : ",") + stats_entry(*version);
+      first = false;
+    }
+    return ok_json(body + "]}");
+  }
+  if (!parsed->action.empty()) return json_error(404, "no route for " + std::string(path));
+  const auto version = service.describe(parsed->model, parsed->version);
+  std::vector<std::int64_t> versions;
+  const auto snapshot = service.catalog().current();
+  if (auto it = snapshot->endpoints.find(parsed->model); it != snapshot->endpoints.end() && !parsed->version) {
+    for (const auto& arm : it->second.arms) versions.push_back(arm.version->number);
+  } else {
+    versions.push_back(version->number);
+  }
+  return ok_json(metadata(*version, parsed->model, versions));
+}
+
+}  // namespace orchard

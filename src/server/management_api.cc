@@ -1,0 +1,319 @@
+// The management API under /api/v1: what the registry CLI does, over HTTP, plus endpoint routes.
+//
+//   GET    /api/v1/models                                   models with their aliases
+//   GET    /api/v1/models/{name}                            a model, its versions and aliases
+//   POST   /api/v1/models/{name}/versions?alias=&description=&git_commit=   body: the model file
+//   GET    /api/v1/models/{name}/versions/{v}
+//   PUT    /api/v1/models/{name}/aliases/{alias}            {"version": 3}
+//   POST   /api/v1/models/{name}/aliases/{alias}/rollback
+//   GET    /api/v1/endpoints                                what is served, arm by arm
+//   PUT    /api/v1/endpoints/{name}                         a route (see records.h EndpointRoute)
+//   DELETE /api/v1/endpoints/{name}                         back to the model's production alias
+//   GET    /api/v1/audit?target=&limit=
+//   POST   /api/v1/refresh                                  re-read the registry (changes made by the CLI)
+//   GET    /api/v1/openapi.json
+// Every change takes effect for new requests before the response is sent.
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "common/error.h"
+#include "registry/record_json.h"
+#include "registry/registry.h"
+#include "server/service.h"
+
+namespace orchard {
+namespace {
+
+using json = nlohmann::json;
+
+HttpResponse reply(const json& body, int status = 200) {
+  HttpResponse response;
+  response.status = status;
+  response.body = body.dump();
+  return response;
+}
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> parts;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const std::size_t slash = path.find('/');
+    parts.emplace_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return parts;
+}
+
+std::string url_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      int value = 0;
+      std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16);
+      out += static_cast<char>(value);
+      i += 2;
+    } else {
+      out += text[i] == '+' ? ' ' : text[i];
+    }
+  }
+  return out;
+}
+
+std::string query_param(const HttpRequest& request, const std::string& key) {
+  const std::size_t q = request.target.find('?');
+  if (q == std::string::npos) return {};
+  std::string_view query = std::string_view(request.target).substr(q + 1);
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const std::size_t eq = pair.find('=');
+    if (url_decode(pair.substr(0, eq)) == key) return eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+std::int64_t version_number(const std::string& text) {
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 1) {
+    throw Error(ErrorKind::kNotFound, "\"" + text + "\" is not a version number");
+  }
+  return v;
+}
+
+json parse_body(const HttpRequest& request) {
+  try {
+    return json::parse(request.body);
+  } catch (const json::exception& e) {
+    throw Error(ErrorKind::kInvalidArgument, std::string("the body is not valid JSON: ") + e.what());
+  }
+}
+
+json model_json(Registry& registry, const ModelRecord& model) {
+  json out = to_json(model);
+  json aliases = json::object();
+  for (const auto& alias : registry.store().list_aliases(model.name)) aliases[alias.alias] = alias.version;
+  out["aliases"] = aliases;
+  return out;
+}
+
+json served_endpoints(OrchardService& service) {
+  const auto snapshot = service.catalog().current();
+  json out = json::array();
+  for (const auto& [name, endpoint] : snapshot->endpoints) {
+    json arms = json::array();
+    double previous = 0;
+    for (const auto& arm : endpoint.arms) {
+      arms.push_back({{"target", arm.target}, {"version", arm.version->number}, {"weight", (arm.upper - previous) / endpoint.total_weight}});
+      previous = arm.upper;
+    }
+    json shadows = json::array();
+    for (const auto& shadow : endpoint.shadows) shadows.push_back(shadow->number);
+    out.push_back({{"endpoint", name}, {"model", endpoint.model}, {"arms", arms}, {"shadows", shadows},
+                   {"sticky", endpoint.sticky_header.empty() ? (endpoint.sticky_field.empty() ? "" : "field:" + endpoint.sticky_field)
+                                                             : "header:" + endpoint.sticky_header},
+                   {"explicit_route", endpoint.explicit_route}});
+  }
+  return out;
+}
+
+// An OpenAPI 3 description; each served endpoint gets a request schema and an example built from
+// its model's features, so a user can see how to call it.
+json openapi(OrchardService& service) {
+  json paths = json::object();
+  const auto snapshot = service.catalog().current();
+  for (const auto& [name, endpoint] : snapshot->endpoints) {
+    const Model& model = endpoint.arms.front().version->predictor->model();
+    json properties = json::object();
+    json example = json::object();
+    for (const Feature& f : model.features) {
+      properties[f.name] = {{"type", json::array({"number", "null"})}};
+      example[f.name] = 0.0;
+    }
+    json records_schema = json::object();
+    records_schema["type"] = "object";
+    records_schema["properties"]["dataframe_records"]["type"] = "array";
+    records_schema["properties"]["dataframe_records"]["items"]["type"] = "object";
+    records_schema["properties"]["dataframe_records"]["items"]["properties"] = properties;
+    json invocation = json::object();
+    invocation["summary"] = "Predict with endpoint " + name + " (MLflow scoring format)";
+    invocation["requestBody"]["content"]["application/json"]["schema"] = records_schema;
+    invocation["requestBody"]["content"]["application/json"]["example"]["dataframe_records"] = json::array({example});
+    invocation["requestBody"]["content"]["text/csv"]["schema"]["type"] = "string";
+    invocation["responses"]["200"]["description"] = "{\"predictions\": [...], \"model_version\": \"NAME:V\"}";
+    paths["/endpoints/" + name + "/invocations"]["post"] = invocation;
+    json tensor = json::object();
+    tensor["name"] = "input-0";
+    tensor["shape"] = json::array({1, model.num_features()});
+    tensor["datatype"] = "FP64";
+    tensor["data"] = std::vector<double>(static_cast<std::size_t>(model.num_features()), 0.0);
+    json v2_example = json::object();
+    v2_example["inputs"] = json::array({tensor});
+    paths["/v2/models/" + name + "/infer"]["post"] = {
+        {"summary", "Predict with endpoint " + name + " (Open Inference Protocol v2)"},
+        {"requestBody", {{"content", {{"application/json", {{"example", v2_example}}}}}}},
+        {"responses", {{"200", {{"description", "outputs: one FP64 tensor"}}}}}};
+  }
+  for (const char* path : {"/api/v1/models", "/api/v1/endpoints", "/api/v1/audit"}) paths[path]["get"] = {{"responses", {{"200", {{"description", "JSON"}}}}}};
+  paths["/api/v1/models/{name}/versions"]["post"] = {{"summary", "Register the request body (a model file) as the next version"},
+                                                    {"responses", {{"201", {{"description", "the new version"}}}}}};
+  paths["/api/v1/models/{name}/aliases/{alias}"]["put"] = {{"summary", "Point an alias at a version: {\"version\": N}"},
+                                                          {"responses", {{"200", {{"description", "the alias change"}}}}}};
+  paths["/api/v1/endpoints/{name}"]["put"] = {{"summary", "Route an endpoint: {\"model\", \"arms\": [{\"target\", \"weight\"}], \"sticky\", \"shadows\"}"},
+                                             {"responses", {{"200", {{"description", "the endpoint as served"}}}}}};
+  return {{"openapi", "3.0.3"}, {"info", {{"title", "Orchard"}, {"version", "0.1.0"}}}, {"paths", paths}};
+}
+
+HttpResponse push_version(OrchardService& service, const HttpRequest& request, const std::string& name) {
+  if (request.body.empty()) throw Error(ErrorKind::kInvalidArgument, "the body is empty", "", "the model file as the request body");
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  std::mt19937_64 rng(std::random_device{}());
+  const std::string path = dir + "/orchard-upload-" + std::to_string(::getpid()) + "-" + std::to_string(rng());
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
+    if (!out) throw Error(ErrorKind::kIo, "cannot write the upload to a temporary file", path);
+  }
+  PushOptions options;
+  options.alias = query_param(request, "alias");
+  options.description = query_param(request, "description");
+  options.git_commit = query_param(request, "git_commit");
+  VersionRecord version;
+  try {
+    version = service.registry().push(name, path, options);
+  } catch (...) {
+    std::filesystem::remove(path);
+    throw;
+  }
+  std::filesystem::remove(path);
+  service.catalog().refresh();
+  return reply(to_json(version), 201);
+}
+
+}  // namespace
+
+HttpResponse handle_management(OrchardService& service, const HttpRequest& request) {
+  const auto parts = split_path(request.path());  // "api", "v1", ...
+  Registry& registry = service.registry();
+  const std::string& method = request.method;
+  auto method_not_allowed = [&](const char* allowed) { return json_error(405, "use " + std::string(allowed) + " for " + std::string(request.path())); };
+  if (parts.size() < 3) return json_error(404, "see /api/v1/openapi.json for the routes");
+  const std::string& area = parts[2];
+
+  if (area == "openapi.json") return method == "GET" ? reply(openapi(service)) : method_not_allowed("GET");
+  if (area == "refresh") {
+    if (method != "POST") return method_not_allowed("POST");
+    service.catalog().refresh();
+    return reply({{"endpoints", served_endpoints(service)}});
+  }
+  if (area == "audit") {
+    if (method != "GET") return method_not_allowed("GET");
+    std::size_t limit = 100;
+    const std::string text = query_param(request, "limit");
+    if (!text.empty()) std::from_chars(text.data(), text.data() + text.size(), limit);
+    json out = json::array();
+    for (const auto& event : registry.store().audit_log(query_param(request, "target"), limit)) out.push_back(to_json(event));
+    return reply(out);
+  }
+  if (area == "endpoints") {
+    if (parts.size() == 3) return method == "GET" ? reply(served_endpoints(service)) : method_not_allowed("GET");
+    const std::string& name = parts[3];
+    check_name(name, "endpoint name");
+    if (parts.size() != 4) return json_error(404, "no route for " + std::string(request.path()));
+    if (method == "PUT") {
+      EndpointRoute route = route_from_json(name, parse_body(request));
+      check_name(route.model, "model name");
+      registry.store().set_route(route, registry.actor());
+      service.catalog().refresh();
+    } else if (method == "DELETE") {
+      registry.store().delete_route(name, registry.actor());
+      service.catalog().refresh();
+    } else if (method != "GET") {
+      return method_not_allowed("GET, PUT or DELETE");
+    }
+    for (const auto& endpoint : served_endpoints(service)) {
+      if (endpoint["endpoint"] == name) return reply(endpoint);
+    }
+    const auto snapshot = service.catalog().current();
+    for (const std::string& problem : snapshot->problems) {
+      if (problem.rfind("endpoint " + name + ":", 0) == 0) return json_error(409, problem);
+    }
+    return json_error(404, "endpoint \"" + name + "\" is not served");
+  }
+  if (area != "models") return json_error(404, "no route for " + std::string(request.path()) + " (see /api/v1/openapi.json)");
+
+  if (parts.size() == 3) {
+    if (method != "GET") return method_not_allowed("GET");
+    json out = json::array();
+    for (const auto& model : registry.store().list_models()) out.push_back(model_json(registry, model));
+    return reply(out);
+  }
+  const std::string& name = parts[3];
+  check_name(name, "model name");
+  if (parts.size() == 4) {
+    if (method != "GET") return method_not_allowed("GET");
+    auto model = registry.store().find_model(name);
+    if (!model) return json_error(404, "no model named \"" + name + "\"");
+    json out = model_json(registry, *model);
+    json versions = json::array();
+    for (const auto& v : registry.store().list_versions(name)) versions.push_back(to_json(v));
+    out["versions"] = versions;
+    return reply(out);
+  }
+  if (parts[4] == "versions") {
+    if (parts.size() == 5) {
+      if (method == "POST") return push_version(service, request, name);
+      if (method != "GET") return method_not_allowed("GET or POST");
+      json versions = json::array();
+      for (const auto& v : registry.store().list_versions(name)) versions.push_back(to_json(v));
+      return reply(versions);
+    }
+    if (parts.size() == 6) {
+      if (method != "GET") return method_not_allowed("GET");
+      return reply(to_json(registry.resolve(ModelRef{name, version_number(parts[5]), std::nullopt})));
+    }
+  }
+  if (parts[4] == "aliases" && parts.size() >= 6) {
+    const std::string& alias = parts[5];
+    if (parts.size() == 6) {
+      if (method == "GET") {
+        auto found = registry.store().find_alias(name, alias);
+        if (!found) return json_error(404, "model \"" + name + "\" has no alias \"" + alias + "\"");
+        json out = to_json(*found);
+        json history = json::array();
+        for (const auto& change : registry.store().alias_history(name, alias)) history.push_back(to_json(change));
+        out["history"] = history;
+        return reply(out);
+      }
+      if (method != "PUT") return method_not_allowed("GET or PUT");
+      const json body = parse_body(request);
+      if (!body.is_object() || !body.contains("version") || !body["version"].is_number_integer()) {
+        throw Error(ErrorKind::kInvalidArgument, "the body needs an integer \"version\"", "", "{\"version\": 3}");
+      }
+      const AliasChange change = registry.promote(name, body["version"].get<std::int64_t>(), alias);
+      service.catalog().refresh();
+      return reply(to_json(change));
+    }
+    if (parts.size() == 7 && parts[6] == "rollback") {
+      if (method != "POST") return method_not_allowed("POST");
+      const AliasChange change = registry.rollback(name, alias);
+      service.catalog().refresh();
+      return reply(to_json(change));
+    }
+  }
+  return json_error(404, "no route for " + std::string(request.path()) + " (see /api/v1/openapi.json)");
+}
+
+}  // namespace orchard

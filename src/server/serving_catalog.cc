@@ -1,0 +1,176 @@
+#include "server/serving_catalog.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <vector>
+
+#include "common/error.h"
+#include "registry/registry.h"
+
+namespace orchard {
+
+namespace {
+
+std::uint64_t fnv1a(std::string_view text) {
+  std::uint64_t hash = 1469598103934665603ull;
+  for (char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+}  // namespace
+
+const ServedEndpoint::Arm& ServedEndpoint::pick(std::string_view sticky_value, double draw) const {
+  if (arms.size() == 1) return arms.front();
+  double point;
+  if (!sticky_value.empty()) {
+    // The key's hash picks a fixed point of the weight line: the same key always lands on the same
+    // arm while the weights stay as they are.
+    point = static_cast<double>(fnv1a(sticky_value) >> 11) * 0x1.0p-53 * total_weight;
+  } else {
+    point = draw * total_weight;
+  }
+  for (const Arm& arm : arms) {
+    if (point < arm.upper) return arm;
+  }
+  return arms.back();
+}
+
+ServingCatalog::ServingCatalog(Registry& registry) : registry_(registry) {
+  snapshot_ = std::make_shared<CatalogSnapshot>();
+}
+
+std::shared_ptr<const CatalogSnapshot> ServingCatalog::current() const {
+  thread_local const ServingCatalog* owner = nullptr;
+  thread_local std::uint64_t seen = ~0ull;
+  thread_local std::shared_ptr<const CatalogSnapshot> cached;
+  const std::uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (owner != this || seen != generation) {
+    std::lock_guard lock(snapshot_mutex_);
+    cached = snapshot_;
+    seen = cached->generation;
+    owner = this;
+  }
+  return cached;
+}
+
+void ServingCatalog::publish(std::shared_ptr<CatalogSnapshot> next) {
+  std::lock_guard lock(snapshot_mutex_);
+  next->generation = snapshot_->generation + 1;
+  snapshot_ = std::move(next);
+  generation_.store(snapshot_->generation, std::memory_order_release);
+}
+
+std::shared_ptr<const LoadedVersion> ServingCatalog::load(
+    const std::string& model, std::int64_t number,
+    const std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<const LoadedVersion>>& known) {
+  if (auto it = known.find({model, number}); it != known.end()) return it->second;
+  const VersionRecord record = registry_.resolve(ModelRef{model, number, std::nullopt});
+  auto loaded = std::make_shared<LoadedVersion>();
+  loaded->model = model;
+  loaded->number = number;
+  loaded->artifact_sha256 = record.artifact_sha256;
+  loaded->predictor = registry_.load(record);
+  // Warm: run one prediction so that the first request pays for nothing (code paths, page faults).
+  std::vector<double> row(static_cast<std::size_t>(std::max(1, loaded->predictor->num_features())), std::nan(""));
+  std::vector<double> out(static_cast<std::size_t>(std::max(loaded->predictor->num_values(false), loaded->predictor->num_values(true))));
+  loaded->predictor->predict_row(row.data(), out.data(), false);
+  return loaded;
+}
+
+void ServingCatalog::refresh() {
+  std::lock_guard refresh_lock(refresh_mutex_);
+  const auto previous = current();
+  auto next = std::make_shared<CatalogSnapshot>();
+  auto known = previous->versions;
+  for (const auto& [key, version] : pinned_) known.emplace(key, version);
+  Store& store = registry_.store();
+
+  auto resolve_target = [&](const std::string& model, const std::string& target) -> std::int64_t {
+    if (!target.empty() && target[0] == '@') {
+      auto alias = store.find_alias(model, target.substr(1));
+      if (!alias) throw Error(ErrorKind::kNotFound, "model \"" + model + "\" has no alias \"" + target.substr(1) + "\"");
+      return alias->version;
+    }
+    std::int64_t number = 0;
+    std::from_chars(target.data(), target.data() + target.size(), number);
+    return number;
+  };
+  auto use = [&](const std::string& model, std::int64_t number) {
+    auto loaded = load(model, number, known);
+    known[{model, number}] = loaded;
+    next->versions[{model, number}] = loaded;
+    return loaded;
+  };
+
+  // Explicit routes first; then one endpoint per model without one: its production alias, else its
+  // latest version that is not archived.
+  std::vector<EndpointRoute> routes = store.list_routes();
+  for (const ModelRecord& model : store.list_models()) {
+    if (std::any_of(routes.begin(), routes.end(), [&](const EndpointRoute& r) { return r.endpoint == model.name; })) continue;
+    EndpointRoute route;
+    route.endpoint = model.name;
+    route.model = model.name;
+    if (store.find_alias(model.name, "production")) {
+      route.arms.push_back({"@production", 1.0});
+    } else {
+      std::int64_t latest = 0;
+      for (const VersionRecord& v : store.list_versions(model.name)) if (!v.archived) latest = v.number;
+      if (latest == 0) continue;
+      route.arms.push_back({std::to_string(latest), 1.0});
+    }
+    routes.push_back(std::move(route));
+  }
+  for (const EndpointRoute& route : routes) {
+    try {
+      ServedEndpoint endpoint;
+      endpoint.name = route.endpoint;
+      endpoint.model = route.model;
+      endpoint.explicit_route = !route.updated_at.empty();
+      for (const RouteArm& arm : route.arms) {
+        if (arm.weight <= 0) continue;
+        endpoint.total_weight += arm.weight;
+        endpoint.arms.push_back({endpoint.total_weight, arm.target, use(route.model, resolve_target(route.model, arm.target))});
+      }
+      for (const std::string& shadow : route.shadows) endpoint.shadows.push_back(use(route.model, resolve_target(route.model, shadow)));
+      if (route.sticky.rfind("header:", 0) == 0) {
+        endpoint.sticky_header = route.sticky.substr(7);
+        std::transform(endpoint.sticky_header.begin(), endpoint.sticky_header.end(), endpoint.sticky_header.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      } else if (route.sticky.rfind("field:", 0) == 0) {
+        endpoint.sticky_field = route.sticky.substr(6);
+      }
+      if (!endpoint.arms.empty()) next->endpoints.emplace(endpoint.name, std::move(endpoint));
+    } catch (const Error& e) {
+      // One broken route must not take the others down: it keeps serving what it served before.
+      next->problems.push_back("endpoint " + route.endpoint + ": " + e.what());
+      if (auto old = previous->endpoints.find(route.endpoint); old != previous->endpoints.end()) {
+        next->endpoints.emplace(old->first, old->second);
+        for (const auto& arm : old->second.arms) next->versions[{arm.version->model, arm.version->number}] = arm.version;
+      }
+    }
+  }
+  for (const auto& [key, version] : pinned_) next->versions.emplace(key, version);
+  publish(std::move(next));
+}
+
+std::shared_ptr<const LoadedVersion> ServingCatalog::version(const std::string& model, std::int64_t number) {
+  {
+    const auto snapshot = current();
+    if (auto it = snapshot->versions.find({model, number}); it != snapshot->versions.end()) return it->second;
+  }
+  std::lock_guard refresh_lock(refresh_mutex_);
+  const auto snapshot = current();
+  if (auto it = snapshot->versions.find({model, number}); it != snapshot->versions.end()) return it->second;
+  auto loaded = load(model, number, snapshot->versions);
+  pinned_[{model, number}] = loaded;
+  auto next = std::make_shared<CatalogSnapshot>(*snapshot);
+  next->versions[{model, number}] = loaded;
+  publish(std::move(next));
+  return loaded;
+}
+
+}  // namespace orchard

@@ -1,0 +1,94 @@
+// What the server serves right now: endpoints, their routes, and the loaded model versions.
+//
+// The catalog is an immutable snapshot swapped as a whole. refresh() reads the registry (aliases,
+// routes), loads, compiles and warms every version a route needs *before* publishing, then swaps
+// the snapshot: new requests see the new routes at once, requests in flight keep the snapshot (and
+// the versions) they started with, and a version is freed when the last request using it ends.
+// Readers take no lock: a thread re-reads the snapshot only when a generation counter has moved.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/predictor.h"
+#include "registry/records.h"
+
+namespace orchard {
+
+class Registry;
+
+// A version loaded and warmed, with counters for /stats.
+struct LoadedVersion {
+  std::string model;
+  std::int64_t number = 0;
+  std::string artifact_sha256;
+  std::shared_ptr<const Predictor> predictor;
+  mutable std::atomic<std::uint64_t> requests{0};
+  mutable std::atomic<std::uint64_t> rows{0};
+  mutable std::atomic<std::uint64_t> failures{0};
+  mutable std::atomic<std::uint64_t> shadow_requests{0};
+  mutable std::atomic<std::uint64_t> nanoseconds{0};
+
+  std::string label() const { return model + ":" + std::to_string(number); }
+};
+
+struct ServedEndpoint {
+  std::string name;
+  std::string model;
+  struct Arm {
+    double upper = 0;  // cumulative weight: this arm takes draws in [previous upper, upper)
+    std::string target;
+    std::shared_ptr<const LoadedVersion> version;
+  };
+  std::vector<Arm> arms;
+  double total_weight = 0;
+  std::string sticky_header;  // lower-case header name, or empty
+  std::string sticky_field;   // request field name, or empty
+  std::vector<std::shared_ptr<const LoadedVersion>> shadows;
+  bool explicit_route = false;
+
+  // The arm for a request: by the sticky key's hash when there is one, else by `draw` in [0, 1).
+  const Arm& pick(std::string_view sticky_value, double draw) const;
+};
+
+struct CatalogSnapshot {
+  std::uint64_t generation = 0;
+  std::map<std::string, ServedEndpoint> endpoints;  // by endpoint name
+  std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<const LoadedVersion>> versions;
+  std::vector<std::string> problems;  // what could not be served, and why (shown by /v2/health/ready)
+};
+
+class ServingCatalog {
+ public:
+  explicit ServingCatalog(Registry& registry);
+
+  // Re-reads the registry, loads what the routes need, publishes. Thread-safe; calls are serialized.
+  void refresh();
+
+  // The current snapshot: no lock in the common case (see the file comment).
+  std::shared_ptr<const CatalogSnapshot> current() const;
+
+  // A specific version (e.g. /v2/models/churn/versions/2): from the snapshot, else loaded now and
+  // kept. Throws Error(kNotFound) for an unknown model or version.
+  std::shared_ptr<const LoadedVersion> version(const std::string& model, std::int64_t number);
+
+ private:
+  std::shared_ptr<const LoadedVersion> load(const std::string& model, std::int64_t number,
+                                            const std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<const LoadedVersion>>& known);
+  void publish(std::shared_ptr<CatalogSnapshot> next);
+
+  Registry& registry_;
+  std::mutex refresh_mutex_;                 // one refresh (or on-demand load) at a time
+  mutable std::mutex snapshot_mutex_;        // guards snapshot_ (taken only when the generation moved)
+  std::shared_ptr<const CatalogSnapshot> snapshot_;
+  std::atomic<std::uint64_t> generation_{0};
+  std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<const LoadedVersion>> pinned_;  // loaded on demand
+};
+
+}  // namespace orchard
