@@ -67,10 +67,11 @@ VersionRecord Registry::push(const std::string& name, const std::string& model_f
   }
 
   // The engine must accept the file before anything is written.
+  const std::string where = options.source_name.empty() ? model_file : options.source_name;
   const std::string bytes = read_file_bytes(model_file);
-  Model model = load_model_bytes(bytes, model_file);
+  Model model = load_model_bytes(bytes, where);
   const std::string format = model.source_format;
-  const Predictor predictor(std::move(model), model_file);
+  const Predictor predictor(std::move(model), where);
 
   VersionDraft draft;
   draft.model = name;
@@ -79,7 +80,7 @@ VersionRecord Registry::push(const std::string& name, const std::string& model_f
   draft.schema_json = schema_json(predictor.model());
   draft.load_check = "ok: " + predictor.describe();
   std::error_code ec;
-  draft.source_path = std::filesystem::absolute(model_file, ec).string();
+  draft.source_path = options.source_name.empty() ? std::filesystem::absolute(model_file, ec).string() : options.source_name;
   draft.git_commit = options.git_commit;
   draft.description = options.description;
   draft.metrics = options.metrics;

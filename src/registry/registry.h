@@ -26,6 +26,9 @@ struct PushOptions {
   std::string alias;          // point this alias at the new version
   std::string git_commit;
   std::string description;
+  // Names the model in the version's lineage and in errors instead of the file's path (uploads,
+  // whose temporary file does not outlive the push).
+  std::string source_name;
 };
 
 class Registry {

@@ -86,18 +86,52 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_header(beast::error_code ec) {
     idle_ = false;
     if (ec == http::error::header_limit) return fail_and_close(431, "request headers are larger than " + std::to_string(server_.options.header_limit) + " bytes");
-    if (ec) return close();  // end of stream, timeout, reset: nothing to answer
-    stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
+    // A declared Content-Length over the limit is known before the body is read.
+    if (ec == http::error::body_limit) return body_too_large();
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::eof ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+      return close();  // the client left or idled out: nothing to answer
+    }
+    if (ec) return fail_and_close(400, std::string("malformed HTTP request: ") + ec.message());
+    // The body phase has its own deadline. It cancels the read rather than closing the socket (as the
+    // stream's own timeout would), so that the client still gets its 408.
+    stream_.expires_never();
+    timed_out_ = false;
+    body_timer_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
+    body_timer_.async_wait([weak = weak_from_this()](beast::error_code timer_ec) {
+      if (timer_ec) return;
+      if (auto self = weak.lock()) {
+        self->timed_out_ = true;
+        beast::error_code ignored;
+        self->stream_.socket().cancel(ignored);
+      }
+    });
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+      // curl and others wait for this before sending a large body.
+      continue_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      http::async_write(stream_, *continue_, [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
+        if (write_ec) return self->close();
+        self->read_body();
+      });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code read_ec, std::size_t) {
       self->on_read(read_ec);
     });
   }
 
+  void body_too_large() {
+    fail_and_close(413, "request body is larger than the limit of " + std::to_string(server_.options.body_limit) + " bytes");
+  }
+
   void on_read(beast::error_code ec) {
-    if (ec == http::error::body_limit) {
-      return fail_and_close(413, "request body is larger than the limit of " + std::to_string(server_.options.body_limit) + " bytes");
-    }
-    if (ec == beast::error::timeout) return fail_and_close(408, "the request was not received within " + std::to_string(server_.options.read_timeout_seconds) + " s");
+    body_timer_.cancel();
+    if (ec == http::error::body_limit) return body_too_large();
+    if (timed_out_) return fail_and_close(408, "the request was not received within " + std::to_string(server_.options.read_timeout_seconds) + " s");
     if (ec) {
       if (ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset) return close();
       return fail_and_close(400, std::string("malformed HTTP request: ") + ec.message());
@@ -113,6 +147,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = std::move(message.body());
     const bool keep_alive = message.keep_alive();
+    head_ = message.method() == http::verb::head;
     HttpResponse response;
     try {
       response = server_.handler(std::move(request));
@@ -133,7 +168,14 @@ class Session : public std::enable_shared_from_this<Session> {
     for (auto& [name, value] : response.headers) response_.set(name, value);
     response_.body() = std::move(response.body);
     response_.keep_alive(keep_alive);
-    response_.prepare_payload();
+    if (head_) {
+      // HEAD: the headers a GET would get, Content-Length included, and no body.
+      response_.content_length(response_.body().size());
+      response_.body().clear();
+      head_ = false;
+    } else {
+      response_.prepare_payload();
+    }
     stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
     http::async_write(stream_, response_, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
       if (ec || !keep_alive) return self->close();
@@ -152,7 +194,11 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpServer::Impl& server_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
+  std::shared_ptr<http::response<http::empty_body>> continue_;
+  net::steady_timer body_timer_{stream_.get_executor()};
   bool idle_ = true;
+  bool timed_out_ = false;
+  bool head_ = false;
 };
 
 void HttpServer::Impl::accept() {

@@ -235,9 +235,7 @@ HttpResponse handle_invocations(OrchardService& service, const HttpRequest& http
   const Model& model = routed.version->predictor->model();
   InferRequest request = csv ? rows_from_csv(model, http.body) : rows_from_json(model, doc);
   if (request.count == 0) bad_request("the request has no rows");
-  if (request.count > service.limits().max_rows) {
-    bad_request("the request has " + std::to_string(request.count) + " rows; the limit is " + std::to_string(service.limits().max_rows));
-  }
+  if (request.count > service.limits().max_rows) throw TooManyRows(request.count, service.limits().max_rows);
   const InferResult result = service.execute(routed, request);
   std::string body = "{\"predictions\":[";
   for (std::size_t r = 0; r < request.count; ++r) {

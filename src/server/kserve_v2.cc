@@ -98,10 +98,10 @@ std::string metadata(const LoadedVersion& version, const std::string& name, cons
 }
 
 // Appends every scalar of a (possibly nested) array to `out`, converted per the tensor's datatype.
-void flatten(const element& value, bool as_float32, bool as_bool, std::vector<double>& out, const std::string& tensor) {
+void flatten(const element& value, bool as_float32, bool as_bool, bool as_integer, std::vector<double>& out, const std::string& tensor) {
   switch (value.type()) {
     case simdjson::dom::element_type::ARRAY:
-      for (element item : value.get_array()) flatten(item, as_float32, as_bool, out, tensor);
+      for (element item : value.get_array()) flatten(item, as_float32, as_bool, as_integer, out, tensor);
       return;
     case simdjson::dom::element_type::DOUBLE:
     case simdjson::dom::element_type::INT64:
@@ -111,6 +111,9 @@ void flatten(const element& value, bool as_float32, bool as_bool, std::vector<do
       else if (value.type() == simdjson::dom::element_type::INT64) v = static_cast<double>(value.get_int64().value_unsafe());
       else v = static_cast<double>(value.get_uint64().value_unsafe());
       if (as_bool) bad_request("tensor \"" + tensor + "\" is BOOL but holds a number");
+      if (as_integer && (std::floor(v) != v || std::fabs(v) > 9.2e18)) {
+        bad_request("tensor \"" + tensor + "\" has an integer datatype but holds " + std::to_string(v));
+      }
       out.push_back(as_float32 ? static_cast<double>(static_cast<float>(v)) : v);
       return;
     }
@@ -159,7 +162,8 @@ Tensor read_tensor(const element& input) {
   if (input["data"].get(data) != simdjson::SUCCESS) {
     bad_request("input \"" + tensor.name + "\" has no \"data\" (binary tensor data is not supported yet: send JSON data)");
   }
-  flatten(data, is_float32, is_bool, tensor.data, tensor.name);
+  const bool is_integer = datatype.find("INT") != std::string_view::npos;
+  flatten(data, is_float32, is_bool, is_integer, tensor.data, tensor.name);
   if (static_cast<std::int64_t>(tensor.data.size()) != expected) {
     bad_request("input \"" + tensor.name + "\" has " + std::to_string(tensor.data.size()) + " values but its shape holds " + std::to_string(expected));
   }
@@ -209,9 +213,7 @@ InferRequest build_rows(const Model& model, const std::vector<Tensor>& tensors, 
     }
   }
   if (request.count == 0) bad_request("the request has no rows");
-  if (request.count > max_rows) {
-    throw Error(ErrorKind::kInvalidArgument, "the request has " + std::to_string(request.count) + " rows; the limit is " + std::to_string(max_rows));
-  }
+  if (request.count > max_rows) throw TooManyRows(request.count, max_rows);
   return request;
 }
 
@@ -318,7 +320,14 @@ HttpResponse handle_kserve_v2(OrchardService& service, const HttpRequest& reques
   if (path == "/v2/health/ready") {
     if (!get) return json_error(405, "use GET for " + std::string(path));
     if (!service.ready()) return json_error(503, "not ready: models are still loading");
-    return ok_json(R"({"ready":true})");
+    const auto snapshot = service.catalog().current();
+    std::string body = "{\"ready\":true,\"endpoints\":" + std::to_string(snapshot->endpoints.size()) + ",\"problems\":[";
+    for (std::size_t i = 0; i < snapshot->problems.size(); ++i) {
+      body += i ? ",\"" : "\"";
+      append_json_string(body, snapshot->problems[i]);
+      body += "\"";
+    }
+    return ok_json(body + "]}");
   }
   if (path == "/v2/models/stats" || path == "/v2/models/stats/") {
     const auto snapshot = service.catalog().current();

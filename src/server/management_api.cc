@@ -187,6 +187,7 @@ HttpResponse push_version(OrchardService& service, const HttpRequest& request, c
     if (!out) throw Error(ErrorKind::kIo, "cannot write the upload to a temporary file", path);
   }
   PushOptions options;
+  options.source_name = "upload to /api/v1/models/" + name + "/versions";
   options.alias = query_param(request, "alias");
   options.description = query_param(request, "description");
   options.git_commit = query_param(request, "git_commit");
@@ -235,11 +236,29 @@ HttpResponse handle_management(OrchardService& service, const HttpRequest& reque
     if (method == "PUT") {
       EndpointRoute route = route_from_json(name, parse_body(request));
       check_name(route.model, "model name");
+      // Every target must exist now: a route that cannot be served is refused, not stored.
+      if (!registry.store().find_model(route.model)) return json_error(404, "no model named \"" + route.model + "\"");
+      std::vector<std::string> targets;
+      for (const RouteArm& arm : route.arms) targets.push_back(arm.target);
+      targets.insert(targets.end(), route.shadows.begin(), route.shadows.end());
+      for (const std::string& target : targets) {
+        const bool alias = target[0] == '@';
+        const bool exists = alias ? registry.store().find_alias(route.model, target.substr(1)).has_value()
+                                  : registry.store().find_version(route.model, version_number(target)).has_value();
+        if (!exists) {
+          return json_error(409, "route target \"" + target + "\" does not exist for model \"" + route.model + "\"; the route was not changed");
+        }
+      }
       registry.store().set_route(route, registry.actor());
       service.catalog().refresh();
     } else if (method == "DELETE") {
       registry.store().delete_route(name, registry.actor());
       service.catalog().refresh();
+      json out = {{"deleted", name}};
+      for (const auto& endpoint : served_endpoints(service)) {
+        if (endpoint["endpoint"] == name) out["now_served"] = endpoint;
+      }
+      return reply(out);
     } else if (method != "GET") {
       return method_not_allowed("GET, PUT or DELETE");
     }

@@ -123,6 +123,8 @@ HttpResponse OrchardService::handle(HttpRequest&& request) {
       return response;
     }
     return json_error(404, "no route for " + std::string(path) + " (see /api/v1/openapi.json, /v2, /endpoints/NAME/invocations)");
+  } catch (const TooManyRows& e) {
+    return json_error(413, e.what());
   } catch (const Error& e) {
     return json_error(status_for(e), e.what());
   }

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "common/error.h"
 #include "server/http_message.h"
 #include "server/inference.h"
 #include "server/serving_catalog.h"
@@ -17,7 +18,7 @@ namespace orchard {
 class Registry;
 
 struct ServiceLimits {
-  std::size_t max_rows = 100000;  // rows per request; more get 413
+  std::size_t max_rows = 100000;  // rows per request; more get 413 (TooManyRows)
 };
 
 class OrchardService {
@@ -61,6 +62,13 @@ class OrchardService {
 HttpResponse handle_kserve_v2(OrchardService& service, const HttpRequest& request);
 HttpResponse handle_invocations(OrchardService& service, const HttpRequest& request, const std::string& endpoint);
 HttpResponse handle_management(OrchardService& service, const HttpRequest& request);
+
+// A request with more rows than ServiceLimits::max_rows: answered 413.
+struct TooManyRows : Error {
+  TooManyRows(std::size_t rows, std::size_t limit)
+      : Error(ErrorKind::kInvalidArgument, "the request has " + std::to_string(rows) + " rows; the limit is " + std::to_string(limit),
+              "", "at most " + std::to_string(limit) + " rows per request (orchard serve --max-rows)") {}
+};
 
 // "orchard-model-version: churn:3": every prediction response says which version answered.
 inline constexpr const char* kVersionHeader = "orchard-model-version";
