@@ -12,6 +12,10 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <cstring>
+#include <set>
+
+#include "registry/registry.h"
 #include <cmath>
 #include <string>
 #include <vector>
@@ -135,7 +139,31 @@ struct Tensor {
   std::vector<double> data;
 };
 
-Tensor read_tensor(const element& input) {
+// Triton's binary tensor extension: little-endian values of the tensor's datatype.
+void decode_binary(std::string_view bytes, std::string_view datatype, std::vector<double>& out, const std::string& tensor) {
+  auto read_all = [&](auto sample) {
+    using T = decltype(sample);
+    if (bytes.size() % sizeof(T) != 0) bad_request("binary data of input \"" + tensor + "\" is not a whole number of " + std::string(datatype) + " values");
+    for (std::size_t i = 0; i < bytes.size(); i += sizeof(T)) {
+      T v;
+      std::memcpy(&v, bytes.data() + i, sizeof(T));  // the wire is little-endian, as is every platform Orchard builds on
+      out.push_back(static_cast<double>(v));
+    }
+  };
+  if (datatype == "FP32") read_all(float{});
+  else if (datatype == "FP64") read_all(double{});
+  else if (datatype == "INT8") read_all(std::int8_t{});
+  else if (datatype == "INT16") read_all(std::int16_t{});
+  else if (datatype == "INT32") read_all(std::int32_t{});
+  else if (datatype == "INT64") read_all(std::int64_t{});
+  else if (datatype == "UINT8" || datatype == "BOOL") read_all(std::uint8_t{});
+  else if (datatype == "UINT16") read_all(std::uint16_t{});
+  else if (datatype == "UINT32") read_all(std::uint32_t{});
+  else if (datatype == "UINT64") read_all(std::uint64_t{});
+  else bad_request("binary data of datatype " + std::string(datatype) + " is not supported");
+}
+
+Tensor read_tensor(const element& input, std::string_view binary, std::size_t& binary_offset) {
   Tensor tensor;
   std::string_view name, datatype;
   if (input["name"].get(name) != simdjson::SUCCESS) bad_request("an input has no \"name\"");
@@ -159,11 +187,20 @@ Tensor read_tensor(const element& input) {
     bad_request("input \"" + tensor.name + "\" has datatype " + std::string(datatype) + "; expected FP32, FP64, INT8..INT64, UINT8..UINT64 or BOOL");
   }
   element data;
-  if (input["data"].get(data) != simdjson::SUCCESS) {
-    bad_request("input \"" + tensor.name + "\" has no \"data\" (binary tensor data is not supported yet: send JSON data)");
+  std::uint64_t binary_size = 0;
+  element input_parameters;
+  if (input["parameters"].get(input_parameters) == simdjson::SUCCESS && input_parameters["binary_data_size"].get(binary_size) == simdjson::SUCCESS) {
+    if (binary_offset + binary_size > binary.size()) {
+      bad_request("input \"" + tensor.name + "\" declares " + std::to_string(binary_size) + " bytes of binary data beyond the end of the body");
+    }
+    decode_binary(binary.substr(binary_offset, binary_size), datatype, tensor.data, tensor.name);
+    binary_offset += binary_size;
+  } else if (input["data"].get(data) == simdjson::SUCCESS) {
+    const bool is_integer = datatype.find("INT") != std::string_view::npos;
+    flatten(data, is_float32, is_bool, is_integer, tensor.data, tensor.name);
+  } else {
+    bad_request("input \"" + tensor.name + "\" has neither \"data\" nor parameters.binary_data_size");
   }
-  const bool is_integer = datatype.find("INT") != std::string_view::npos;
-  flatten(data, is_float32, is_bool, is_integer, tensor.data, tensor.name);
   if (static_cast<std::int64_t>(tensor.data.size()) != expected) {
     bad_request("input \"" + tensor.name + "\" has " + std::to_string(tensor.data.size()) + " values but its shape holds " + std::to_string(expected));
   }
@@ -219,30 +256,48 @@ InferRequest build_rows(const Model& model, const std::vector<Tensor>& tensors, 
 
 HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path& path) {
   const std::string_view content_type = http.header("content-type");
-  if (!json_content_type(content_type)) {
-    HttpResponse response = json_error(415, "content type " + std::string(content_type) +
-                                                 " is not supported; send application/json (binary tensor data is not supported yet)");
-    return response;
+  // Binary tensors (Triton's extension): a JSON header of this many bytes, then the raw tensors.
+  const std::string_view header_length = http.header("inference-header-content-length");
+  std::string_view json_part = http.body;
+  std::string_view binary;
+  if (!header_length.empty()) {
+    std::size_t length = 0;
+    auto [end, ec] = std::from_chars(header_length.data(), header_length.data() + header_length.size(), length);
+    if (ec != std::errc() || end != header_length.data() + header_length.size() || length > http.body.size()) {
+      bad_request("Inference-Header-Content-Length is not a length within the body");
+    }
+    json_part = json_part.substr(0, length);
+    binary = std::string_view(http.body).substr(length);
+  } else if (!json_content_type(content_type)) {
+    return json_error(415, "content type " + std::string(content_type) +
+                               " is not supported; send application/json, or binary tensors with Inference-Header-Content-Length");
   }
   thread_local simdjson::dom::parser parser;
   element doc;
-  if (auto error = parser.parse(http.body).get(doc); error) {
+  if (auto error = parser.parse(json_part.data(), json_part.size()).get(doc); error) {
     bad_request(std::string("the body is not valid JSON: ") + simdjson::error_message(error));
   }
   simdjson::dom::array inputs;
   if (doc["inputs"].get(inputs) != simdjson::SUCCESS) bad_request("the body has no \"inputs\" list");
   std::vector<Tensor> tensors;
-  for (element input : inputs) tensors.push_back(read_tensor(input));
+  std::size_t binary_offset = 0;
+  for (element input : inputs) tensors.push_back(read_tensor(input, binary, binary_offset));
   if (tensors.empty()) bad_request("\"inputs\" is empty");
 
   bool raw = false;
+  bool binary_output = false;
   std::string sticky;
   element parameters;
   if (doc["parameters"].get(parameters) == simdjson::SUCCESS && parameters.is_object()) {
     bool flag = false;
     if (parameters["raw"].get(flag) == simdjson::SUCCESS) raw = flag;
-    if (parameters["binary_data_output"].get(flag) == simdjson::SUCCESS && flag) {
-      throw Error(ErrorKind::kInvalidArgument, "binary tensor output is not supported yet; omit binary_data_output");
+    if (parameters["binary_data_output"].get(flag) == simdjson::SUCCESS && flag) binary_output = true;
+  }
+  simdjson::dom::array requested_outputs;
+  if (doc["outputs"].get(requested_outputs) == simdjson::SUCCESS) {
+    for (element output : requested_outputs) {
+      bool flag = false;
+      if (output["parameters"]["binary_data"].get(flag) == simdjson::SUCCESS && flag) binary_output = true;
     }
   }
   // Routing picks the version first: its features decide how the tensors are read.
@@ -286,6 +341,19 @@ HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path&
   append_json_string(body, result.width == 1 ? names[0] : std::string(raw ? "margins" : "predictions"));
   body += "\",\"datatype\":\"FP64\",\"shape\":[" + std::to_string(request.count);
   if (result.width != 1) body += "," + std::to_string(result.width);
+  if (binary_output) {
+    // The numbers follow the JSON as little-endian FP64.
+    const std::size_t bytes = result.values.size() * sizeof(double);
+    body += "],\"parameters\":{\"binary_data_size\":" + std::to_string(bytes) + "}}]}";
+    const std::size_t json_length = body.size();
+    body.append(reinterpret_cast<const char*>(result.values.data()), bytes);
+    HttpResponse response;
+    response.body = std::move(body);
+    response.content_type = "application/octet-stream";
+    response.headers.emplace_back("inference-header-content-length", std::to_string(json_length));
+    response.headers.emplace_back(kVersionHeader, chosen->label());
+    return response;
+  }
   body += "],\"data\":[";
   for (std::size_t i = 0; i < result.values.size(); ++i) {
     if (i) body += ',';
@@ -304,6 +372,49 @@ std::string stats_entry(const LoadedVersion& v) {
          std::to_string(v.failures.load()) + ",\"ns\":0}},\"shadow_count\":" + std::to_string(v.shadow_requests.load()) + "}";
 }
 
+// Triton's model repository extension: index, load, unload (of endpoints).
+HttpResponse repository(OrchardService& service, std::string_view path) {
+  const auto snapshot = service.catalog().current();
+  if (path == "/v2/repository/index") {
+    std::string body = "[";
+    bool first = true;
+    std::set<std::string> listed;
+    for (const auto& [name, endpoint] : snapshot->endpoints) {
+      body += std::string(first ? "" : ",") + "{\"name\":\"" + name + "\",\"version\":\"" + std::to_string(endpoint.arms.front().version->number) +
+              "\",\"state\":\"READY\",\"reason\":\"\"}";
+      first = false;
+      listed.insert(name);
+    }
+    for (const ModelRecord& model : service.registry().store().list_models()) {
+      if (listed.count(model.name)) continue;
+      const std::string reason = service.catalog().is_unloaded(model.name) ? "unloaded" : "no version to serve";
+      body += std::string(first ? "" : ",") + "{\"name\":\"" + model.name + "\",\"version\":\"\",\"state\":\"UNAVAILABLE\",\"reason\":\"" + reason + "\"}";
+      first = false;
+    }
+    return ok_json(body + "]");
+  }
+  constexpr std::string_view prefix = "/v2/repository/models/";
+  if (path.rfind(prefix, 0) == 0) {
+    std::string_view rest = path.substr(prefix.size());
+    const std::size_t slash = rest.find('/');
+    if (slash != std::string_view::npos) {
+      const std::string name(rest.substr(0, slash));
+      const std::string_view action = rest.substr(slash + 1);
+      if (action == "load") {
+        service.catalog().set_unloaded(name, false);
+        if (!service.find_endpoint(*service.catalog().current(), name)) return json_error(400, "failed to load \"" + name + "\": no such model or endpoint with a version to serve");
+        return ok_json("{}");
+      }
+      if (action == "unload") {
+        if (!service.find_endpoint(*snapshot, name)) return json_error(400, "failed to unload \"" + name + "\": it is not loaded");
+        service.catalog().set_unloaded(name, true);
+        return ok_json("{}");
+      }
+    }
+  }
+  return json_error(404, "no route for " + std::string(path));
+}
+
 }  // namespace
 
 HttpResponse handle_kserve_v2(OrchardService& service, const HttpRequest& request) {
@@ -311,7 +422,7 @@ HttpResponse handle_kserve_v2(OrchardService& service, const HttpRequest& reques
   const bool get = request.method == "GET" || request.method == "HEAD";
   if (path == "/v2" || path == "/v2/") {
     if (!get) return json_error(405, "use GET for " + std::string(path));
-    return ok_json(R"({"name":"orchard","version":"0.1.0","extensions":["model_repository_metadata","statistics","orchard_routing"]})");
+    return ok_json(R"({"name":"orchard","version":"0.1.0","extensions":["binary_tensor_data","model_repository","statistics","orchard_routing"]})");
   }
   if (path == "/v2/health/live") {
     if (!get) return json_error(405, "use GET for " + std::string(path));
@@ -338,6 +449,10 @@ HttpResponse handle_kserve_v2(OrchardService& service, const HttpRequest& reques
       first = false;
     }
     return ok_json(body + "]}");
+  }
+  if (path.rfind("/v2/repository/", 0) == 0) {
+    if (request.method != "POST") return json_error(405, "use POST for " + std::string(path));
+    return repository(service, path);
   }
   auto parsed = parse_model_path(path);
   if (!parsed) return json_error(404, "no route for " + std::string(path));

@@ -125,6 +125,7 @@ void ServingCatalog::refresh() {
     routes.push_back(std::move(route));
   }
   for (const EndpointRoute& route : routes) {
+    if (unloaded_.count(route.endpoint)) continue;
     try {
       ServedEndpoint endpoint;
       endpoint.name = route.endpoint;
@@ -155,6 +156,24 @@ void ServingCatalog::refresh() {
   }
   for (const auto& [key, version] : pinned_) next->versions.emplace(key, version);
   publish(std::move(next));
+}
+
+void ServingCatalog::set_unloaded(const std::string& endpoint, bool unloaded) {
+  {
+    std::lock_guard lock(refresh_mutex_);
+    if (unloaded) {
+      unloaded_.insert(endpoint);
+      for (auto it = pinned_.begin(); it != pinned_.end();) it = it->first.first == endpoint ? pinned_.erase(it) : std::next(it);
+    } else {
+      unloaded_.erase(endpoint);
+    }
+  }
+  refresh();
+}
+
+bool ServingCatalog::is_unloaded(const std::string& endpoint) const {
+  std::lock_guard lock(const_cast<std::mutex&>(refresh_mutex_));
+  return unloaded_.count(endpoint) > 0;
 }
 
 std::shared_ptr<const LoadedVersion> ServingCatalog::version(const std::string& model, std::int64_t number) {

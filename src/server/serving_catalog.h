@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,11 @@ class ServingCatalog {
   // The current snapshot: no lock in the common case (see the file comment).
   std::shared_ptr<const CatalogSnapshot> current() const;
 
+  // Triton's repository API: an unloaded endpoint is left out of the snapshot (and its versions freed)
+  // until it is loaded again. In memory only: a restart serves everything.
+  void set_unloaded(const std::string& endpoint, bool unloaded);
+  bool is_unloaded(const std::string& endpoint) const;
+
   // A specific version (e.g. /v2/models/churn/versions/2): from the snapshot, else loaded now and
   // kept. Throws Error(kNotFound) for an unknown model or version.
   std::shared_ptr<const LoadedVersion> version(const std::string& model, std::int64_t number);
@@ -89,6 +95,7 @@ class ServingCatalog {
   std::shared_ptr<const CatalogSnapshot> snapshot_;
   std::atomic<std::uint64_t> generation_{0};
   std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<const LoadedVersion>> pinned_;  // loaded on demand
+  std::set<std::string> unloaded_;  // guarded by refresh_mutex_
 };
 
 }  // namespace orchard
