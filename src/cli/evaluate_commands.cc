@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/registry_commands.h"
+#include "cli/server_client.h"
 #include "common/error.h"
 #include "common/sha256.h"
 #include "evaluation/evaluator.h"
@@ -96,6 +97,9 @@ void add_evaluate_commands(CLI::App& app, std::function<int()>& run) {
                 "regression rmse mae r2; ranking ndcg@5 ndcg@10; speed p50_us (single row) rows_per_s (batch); size.");
     cmd->callback([o, &run] {
       run = [o] {
+        if (!o->where.server.empty()) {
+          throw Error(ErrorKind::kInvalidArgument, "`orchard evaluate` does not work with --server yet", "", "run it with --data / --store");
+        }
         auto registry = open_registry(o->where);
         const std::string name = o->args.front();
         const std::string csv = o->args.back();
@@ -223,6 +227,16 @@ void add_evaluate_commands(CLI::App& app, std::function<int()>& run) {
     cmd->add_option("--metric", o->metric, "Metric compared by --better-than (e.g. auc, rmse, p50_us)");
     cmd->callback([o, &run] {
       run = [o] {
+        if (!o->where.server.empty()) {
+          if (!o->require.empty() || !o->better_than.empty()) {
+            throw Error(ErrorKind::kInvalidArgument, "promotion gates do not work with --server yet", "", "promote without gates, or use --data / --store");
+          }
+          const auto change = nlohmann::json::parse(ServerClient(o->where.server).call(
+              "PUT", "/api/v1/models/" + o->name + "/aliases/" + o->alias, nlohmann::json{{"version", o->version}}.dump()));
+          std::cout << o->name << "@" << o->alias << ": " << (change["from_version"].get<std::int64_t>() ? std::to_string(change["from_version"].get<std::int64_t>()) : "(new)")
+                    << " -> " << change["to_version"].get<std::int64_t>() << "\n";
+          return 0;
+        }
         auto registry = open_registry(o->where);
         const VersionRecord candidate = registry->resolve(ModelRef{o->name, o->version, std::nullopt});
         std::vector<Gate> gates;

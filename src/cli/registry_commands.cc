@@ -11,6 +11,8 @@
 
 #include "common/error.h"
 #include "common/sha256.h"
+#include "cli/server_client.h"
+#include "common/file_bytes.h"
 #include "registry/record_json.h"
 #include "registry/registry.h"
 #include "registry/sqlite_store.h"
@@ -24,7 +26,18 @@ void add_registry_options(CLI::App* command, RegistryLocation& location) {
   location.store = store && *store ? store : "";
   command->add_option("--data", location.data, "Data folder holding the registry and its artifacts (default ./orchard-data, or $ORCHARD_DATA)");
   command->add_option("--store", location.store, "Registry database: sqlite (default, in --data) or postgresql://USER:PASSWORD@HOST:PORT/DB ($ORCHARD_STORE)");
+  const char* server = std::getenv("ORCHARD_SERVER");
+  location.server = server && *server ? server : "";
+  command->add_option("--server", location.server, "Send the command to a running `orchard serve` at this URL (http://HOST:PORT; $ORCHARD_SERVER)");
 }
+
+namespace {
+[[noreturn]] void not_remote(const char* verb) {
+  throw Error(ErrorKind::kInvalidArgument, std::string("`orchard ") + verb + "` does not work with --server yet", "",
+              "run it on the server's machine with --data / --store");
+}
+void print_json(const std::string& text) { std::cout << nlohmann::json::parse(text).dump(2) << "\n"; }
+}  // namespace
 
 std::unique_ptr<Registry> open_registry(const RegistryLocation& location) {
   return Registry::open(location.data, location.store, current_actor());
@@ -245,6 +258,19 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
     cmd->add_flag("--json", o->json, "Print the new version as JSON");
     cmd->callback([o, &run] {
       run = [o] {
+        if (!o->where.server.empty()) {
+          if (!o->dataset.empty()) not_remote("push --dataset");
+          ServerClient client(o->where.server);
+          std::string target = "/api/v1/models/" + o->name + "/versions?alias=" + url_encode(o->alias) +
+                               "&description=" + url_encode(o->description) + "&git_commit=" + url_encode(o->git_commit) +
+                               "&metrics=" + url_encode(nlohmann::json(parse_metrics(o->metrics)).dump()) +
+                               "&params=" + url_encode(nlohmann::json(parse_tags(o->params, "param")).dump()) +
+                               "&tags=" + url_encode(nlohmann::json(parse_tags(o->tags, "tag")).dump());
+          const auto version = nlohmann::json::parse(client.call("POST", target, read_file_bytes(o->file), "application/octet-stream"));
+          if (o->json) std::cout << version.dump(2) << "\n";
+          else std::cout << version["model"].get<std::string>() << ":" << version["version"].get<std::int64_t>() << "\n";
+          return 0;
+        }
         auto registry = open_registry(o->where);
         PushOptions options;
         options.dataset_path = o->dataset;
@@ -280,6 +306,21 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
     cmd->add_flag("--json", o->json, "JSON output");
     cmd->callback([o, &run] {
       run = [o] {
+        if (!o->where.server.empty()) {
+          const auto models = nlohmann::json::parse(ServerClient(o->where.server).call("GET", "/api/v1/models"));
+          if (o->json) {
+            std::cout << models.dump(2) << "\n";
+            return 0;
+          }
+          std::vector<std::vector<std::string>> rows{{"NAME", "VERSIONS", "ALIASES", "DESCRIPTION"}};
+          for (const auto& m : models) {
+            std::string aliases;
+            for (const auto& [alias, version] : m["aliases"].items()) aliases += (aliases.empty() ? "" : ",") + alias + "=" + std::to_string(version.get<std::int64_t>());
+            rows.push_back({m["name"].get<std::string>(), std::to_string(m["latest_version"].get<std::int64_t>()), aliases, m["description"].get<std::string>()});
+          }
+          print_table(rows);
+          return 0;
+        }
         auto registry = open_registry(o->where);
         Store& store = registry->store();
         const auto models = store.list_models();
@@ -313,9 +354,13 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
     cmd->add_flag("--json", o->json, "JSON output");
     cmd->callback([o, &run] {
       run = [o] {
+        check_name(o->name, "model name");
+        if (!o->where.server.empty()) {
+          print_json(ServerClient(o->where.server).call("GET", "/api/v1/models/" + o->name + "/versions"));
+          return 0;
+        }
         auto registry = open_registry(o->where);
         Store& store = registry->store();
-        check_name(o->name, "model name");
         if (!store.find_model(o->name)) {
           throw Error(ErrorKind::kNotFound, "no model named \"" + o->name + "\"", "", "a registered model (see `orchard models`)");
         }
@@ -346,6 +391,17 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
     cmd->add_flag("--json", o->json, "JSON output");
     cmd->callback([o, &run] {
       run = [o] {
+        if (!o->where.server.empty()) {
+          const ModelRef ref = parse_model_ref(o->ref);
+          ServerClient client(o->where.server);
+          std::int64_t number = ref.version.value_or(0);
+          if (ref.alias) {
+            number = nlohmann::json::parse(client.call("GET", "/api/v1/models/" + ref.model + "/aliases/" + *ref.alias))["version"].get<std::int64_t>();
+          }
+          print_json(number ? client.call("GET", "/api/v1/models/" + ref.model + "/versions/" + std::to_string(number))
+                            : client.call("GET", "/api/v1/models/" + ref.model));
+          return 0;
+        }
         auto registry = open_registry(o->where);
         Store& store = registry->store();
         const VersionRecord v = registry->resolve(o->ref);
@@ -413,11 +469,17 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
     auto* description = cmd->add_option("--description", o->description, "New description");
     cmd->callback([o, description, &run] {
       run = [o, has_description = description->count() > 0] {
-        auto registry = open_registry(o->where);
         const ModelRef ref = parse_model_ref(o->ref);
         const Tags tags = parse_tags(o->tags, "tag");
         for (const auto& [key, value] : tags) check_tag(key, value);
         if (ref.alias) throw Error(ErrorKind::kInvalidArgument, "tag takes NAME or NAME:VERSION, not an alias", "", "e.g. churn:3");
+        if (!o->where.server.empty()) {
+          nlohmann::json body = {{"tags", tags}, {"remove_tags", o->remove}};
+          if (has_description) body["description"] = o->description;
+          ServerClient(o->where.server).call("PATCH", "/api/v1/models/" + ref.model + (ref.version ? "/versions/" + std::to_string(*ref.version) : ""), body.dump());
+          return 0;
+        }
+        auto registry = open_registry(o->where);
         if (ref.version) {
           VersionUpdate update;
           update.set_tags = tags;
@@ -445,9 +507,14 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
     cmd->add_flag("--undo", o->undo, "Unarchive");
     cmd->callback([o, &run] {
       run = [o] {
-        auto registry = open_registry(o->where);
         const ModelRef ref = parse_model_ref(o->ref);
         if (!ref.version) throw Error(ErrorKind::kInvalidArgument, "archive needs a version", "", "NAME:VERSION, e.g. churn:2");
+        if (!o->where.server.empty()) {
+          ServerClient(o->where.server).call("PATCH", "/api/v1/models/" + ref.model + "/versions/" + std::to_string(*ref.version),
+                                             nlohmann::json{{"archived", !o->undo}}.dump());
+          return 0;
+        }
+        auto registry = open_registry(o->where);
         VersionUpdate update;
         update.archived = !o->undo;
         registry->store().update_version(ref.model, *ref.version, update, registry->actor());
@@ -465,6 +532,15 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
     cmd->add_option("--alias", o->alias, "Alias to roll back (e.g. production)")->required();
     cmd->callback([o, &run] {
       run = [o] {
+        if (!o->where.server.empty()) {
+          check_name(o->name, "model name");
+          check_name(o->alias, "alias");
+          const auto change = nlohmann::json::parse(
+              ServerClient(o->where.server).call("POST", "/api/v1/models/" + o->name + "/aliases/" + o->alias + "/rollback"));
+          std::cout << o->name << "@" << o->alias << ": " << change["from_version"].get<std::int64_t>() << " -> "
+                    << change["to_version"].get<std::int64_t>() << "\n";
+          return 0;
+        }
         auto registry = open_registry(o->where);
         const AliasChange change = registry->rollback(o->name, o->alias);
         std::cout << o->name << "@" << o->alias << ": " << change.from_version << " -> " << change.to_version << "\n";
@@ -481,6 +557,7 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
     cmd->add_option("--min-age", o->min_age, "Only remove files older than this many seconds (protects pushes in progress)")->check(CLI::NonNegativeNumber);
     cmd->callback([o, &run] {
       run = [o] {
+        if (!o->where.server.empty()) not_remote("gc");
         auto registry = open_registry(o->where);
         std::cout << "removed " << registry->gc(o->min_age) << " unreferenced artifact(s)\n";
         return 0;
@@ -501,6 +578,7 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
                 "A version folder whose model file is already registered under NAME (same digest) is skipped.");
     cmd->callback([o, &run] {
       run = [o] {
+        if (!o->where.server.empty()) not_remote("sync");
         auto registry = open_registry(o->where);
         std::size_t added = 0, skipped = 0;
         for (const SyncEntry& entry : scan_sync_dir(o->dir)) {
@@ -554,6 +632,10 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
     cmd->add_flag("--json", o->json, "JSON output with before/after");
     cmd->callback([o, &run] {
       run = [o] {
+        if (!o->where.server.empty()) {
+          print_json(ServerClient(o->where.server).call("GET", "/api/v1/audit?target=" + url_encode(o->prefix) + "&limit=" + std::to_string(o->limit)));
+          return 0;
+        }
         auto registry = open_registry(o->where);
         const auto events = registry->store().audit_log(o->prefix, o->limit);
         if (o->json) {

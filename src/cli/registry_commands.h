@@ -15,6 +15,7 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run);
 struct RegistryLocation {
   std::string data;
   std::string store;
+  std::string server;  // --server URL: send the verb to a running server instead
 };
 void add_registry_options(CLI::App* command, RegistryLocation& location);
 

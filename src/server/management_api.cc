@@ -191,6 +191,14 @@ HttpResponse push_version(OrchardService& service, const HttpRequest& request, c
   options.alias = query_param(request, "alias");
   options.description = query_param(request, "description");
   options.git_commit = query_param(request, "git_commit");
+  try {
+    if (const std::string text = query_param(request, "metrics"); !text.empty()) options.metrics = json::parse(text).get<std::map<std::string, double>>();
+    if (const std::string text = query_param(request, "params"); !text.empty()) options.params = json::parse(text).get<Tags>();
+    if (const std::string text = query_param(request, "tags"); !text.empty()) options.tags = json::parse(text).get<Tags>();
+  } catch (const json::exception& e) {
+    std::filesystem::remove(path);
+    throw Error(ErrorKind::kInvalidArgument, std::string("metrics, params and tags must be JSON objects: ") + e.what());
+  }
   VersionRecord version;
   try {
     version = service.registry().push(name, path, options);
@@ -281,8 +289,37 @@ HttpResponse handle_management(OrchardService& service, const HttpRequest& reque
   }
   const std::string& name = parts[3];
   check_name(name, "model name");
+  auto tags_of = [](const json& body, const char* key) {
+    Tags tags;
+    if (body.contains(key)) {
+      if (!body[key].is_object()) throw Error(ErrorKind::kInvalidArgument, std::string("\"") + key + "\" must be an object of strings");
+      for (const auto& [k, v] : body[key].items()) {
+        if (!v.is_string()) throw Error(ErrorKind::kInvalidArgument, "tag \"" + k + "\" must be a string");
+        check_tag(k, v.get<std::string>());
+        tags[k] = v.get<std::string>();
+      }
+    }
+    return tags;
+  };
+  auto removed_of = [](const json& body) {
+    std::vector<std::string> keys;
+    if (body.contains("remove_tags")) {
+      if (!body["remove_tags"].is_array()) throw Error(ErrorKind::kInvalidArgument, "\"remove_tags\" must be a list of keys");
+      for (const auto& k : body["remove_tags"]) keys.push_back(k.get<std::string>());
+    }
+    return keys;
+  };
+  if (parts.size() == 4 && method == "PATCH") {
+    const json body = parse_body(request);
+    ModelUpdate update;
+    if (body.contains("description")) update.description = body["description"].get<std::string>();
+    update.set_tags = tags_of(body, "tags");
+    update.remove_tags = removed_of(body);
+    registry.store().update_model(name, update, registry.actor());
+    return reply(model_json(registry, *registry.store().find_model(name)));
+  }
   if (parts.size() == 4) {
-    if (method != "GET") return method_not_allowed("GET");
+    if (method != "GET") return method_not_allowed("GET or PATCH");
     auto model = registry.store().find_model(name);
     if (!model) return json_error(404, "no model named \"" + name + "\"");
     json out = model_json(registry, *model);
@@ -300,8 +337,20 @@ HttpResponse handle_management(OrchardService& service, const HttpRequest& reque
       return reply(versions);
     }
     if (parts.size() == 6) {
-      if (method != "GET") return method_not_allowed("GET");
-      return reply(to_json(registry.resolve(ModelRef{name, version_number(parts[5]), std::nullopt})));
+      const std::int64_t number = version_number(parts[5]);
+      if (method == "PATCH") {
+        const json body = parse_body(request);
+        VersionUpdate update;
+        if (body.contains("description")) update.description = body["description"].get<std::string>();
+        if (body.contains("archived")) update.archived = body["archived"].get<bool>();
+        update.set_tags = tags_of(body, "tags");
+        update.remove_tags = removed_of(body);
+        const VersionRecord version = registry.store().update_version(name, number, update, registry.actor());
+        if (update.archived) service.catalog().refresh();
+        return reply(to_json(version));
+      }
+      if (method != "GET") return method_not_allowed("GET or PATCH");
+      return reply(to_json(registry.resolve(ModelRef{name, number, std::nullopt})));
     }
   }
   if (parts[4] == "aliases" && parts.size() >= 6) {

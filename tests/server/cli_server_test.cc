@@ -1,0 +1,50 @@
+// `orchard VERB --server URL`: the registry verbs against a running server's management API.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "server/http_client.h"
+#include "server/server_fixture.h"
+#include "support/test_support.h"
+
+namespace orchard {
+namespace {
+
+TEST(CliWithServer, RegistryVerbsGoThroughTheManagementApi) {
+  testing::ServerProcess server({"--poll-seconds", "3600"}, /*demo=*/false);
+  const std::string at = " --server http://127.0.0.1:" + std::to_string(server.port());
+  const std::string churn = testing::source_dir() + "/examples/churn/";
+  auto ok = [&](const std::string& args) {
+    const auto result = testing::run_orchard(args + at);
+    EXPECT_EQ(result.exit_code, 0) << args << "\n" << result.err;
+    return result.out;
+  };
+  EXPECT_EQ(ok("push churn '" + churn + "churn_xgboost.ubj' --alias production --metric auc=0.9 --tag team=growth"), "churn:1\n");
+  EXPECT_EQ(ok("push churn '" + churn + "churn_lightgbm.txt'"), "churn:2\n");
+  // Pushed versions are served at once.
+  testing::HttpClient client(server.port());
+  EXPECT_EQ(client.get("/v2/models/churn/ready").status, 200);
+  EXPECT_NE(ok("models").find("production=1"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(ok("versions churn")).size(), 2u);
+  EXPECT_EQ(ok("promote churn 2 --alias production"), "churn@production: 1 -> 2\n");
+  EXPECT_EQ(client.post("/endpoints/churn/invocations", R"({"instances": [[56, 9.67, 103.9, 4, 0, 1]]})").header("orchard-model-version"), "churn:2");
+  EXPECT_EQ(ok("rollback churn --alias production"), "churn@production: 2 -> 1\n");
+  ok("tag churn:2 reviewed=yes");
+  ok("archive churn:2");
+  const auto shown = nlohmann::json::parse(ok("show churn:2"));
+  EXPECT_EQ(shown["tags"]["reviewed"], "yes");
+  EXPECT_EQ(shown["archived"], true);
+  EXPECT_EQ(nlohmann::json::parse(ok("show churn@production"))["version"], 1);
+  EXPECT_EQ(nlohmann::json::parse(ok("show churn:1"))["metrics"]["auc"], 0.9);
+  EXPECT_FALSE(nlohmann::json::parse(ok("audit churn --limit 5")).empty());
+
+  // Errors keep their meaning over the wire.
+  EXPECT_EQ(testing::run_orchard("show nope:1" + at).exit_code, 5);
+  EXPECT_EQ(testing::run_orchard("push bad '" + testing::source_dir() + "/README.md'" + at).exit_code, 4);
+  EXPECT_EQ(testing::run_orchard("models --server http://127.0.0.1:1").exit_code, 6);
+  EXPECT_EQ(testing::run_orchard("gc" + at).exit_code, 3) << "gc is local only, and says so";
+  EXPECT_EQ(server.stop(), 0);
+}
+
+}  // namespace
+}  // namespace orchard
