@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -12,7 +13,9 @@
 #include "cli/server_client.h"
 #include "common/error.h"
 #include "common/sha256.h"
+#include "common/file_bytes.h"
 #include "evaluation/evaluator.h"
+#include "evaluation/report.h"
 #include "registry/record_json.h"
 #include "registry/registry.h"
 
@@ -29,21 +32,53 @@ std::string format_value(const std::string& name, double value) {
   return buffer;
 }
 
-struct VersionEvaluation {
-  VersionRecord version;
-  Evaluation evaluation;
-};
-
-nlohmann::ordered_json evaluation_json(const VersionEvaluation& item, bool with_speed) {
-  nlohmann::ordered_json out = {{"version", item.version.number}};
-  for (const MetricValue& m : item.evaluation.metrics) out[m.name] = m.value;
-  if (with_speed) {
-    out["p50_us"] = item.evaluation.p50_us;
-    out["rows_per_s"] = item.evaluation.rows_per_s;
+// Prints reports (evaluation_report's JSON, one per version) as one table, best value per column marked.
+void print_table(const nlohmann::ordered_json& reports, const std::string& csv) {
+  std::vector<std::string> columns;
+  for (const auto& report : reports) {
+    for (const auto& [key, value] : report.items()) {
+      if (key == "version" || key == "rows") continue;
+      if (std::find(columns.begin(), columns.end(), key) == columns.end()) columns.push_back(key);
+    }
   }
-  out["size_bytes"] = item.version.artifact_size;
-  out["rows"] = item.evaluation.rows;
-  return out;
+  std::vector<double> best(columns.size(), std::nan(""));
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    for (const auto& report : reports) {
+      if (!report.contains(columns[c]) || !report[columns[c]].is_number()) continue;
+      const double value = report[columns[c]].get<double>();
+      if (std::isnan(value)) continue;
+      if (std::isnan(best[c]) || (report_higher_is_better(columns[c]) ? value > best[c] : value < best[c])) best[c] = value;
+    }
+  }
+  const bool color = ::isatty(STDOUT_FILENO) == 1;
+  std::vector<std::vector<std::string>> table{{"VERSION"}};
+  for (const auto& c : columns) table[0].push_back(c);
+  for (const auto& report : reports) {
+    std::vector<std::string> row{std::to_string(report["version"].get<std::int64_t>())};
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      if (!report.contains(columns[c]) || !report[columns[c]].is_number()) {
+        row.push_back("-");
+        continue;
+      }
+      const double value = report[columns[c]].get<double>();
+      std::string text = format_value(columns[c], value);
+      if (reports.size() > 1 && value == best[c]) text = "*" + text;
+      row.push_back(text);
+    }
+    table.push_back(row);
+  }
+  std::vector<std::size_t> widths(table[0].size(), 0);
+  for (const auto& row : table) for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  for (const auto& row : table) {
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      const bool star = !row[c].empty() && row[c][0] == '*';
+      const std::string cell = std::string(widths[c] - row[c].size(), ' ') + row[c];
+      std::cout << (c ? "  " : "") << (star && color ? "\033[1;32m" + cell + "\033[0m" : cell);
+    }
+    std::cout << "\n";
+  }
+  const std::int64_t rows = reports.empty() ? 0 : reports.front().value("rows", std::int64_t{0});
+  std::cout << "(" << rows << " rows of " << csv << "; * marks the best value per column)\n";
 }
 
 // A gate such as "auc>=0.9".
@@ -97,11 +132,20 @@ void add_evaluate_commands(CLI::App& app, std::function<int()>& run) {
                 "regression rmse mae r2; ranking ndcg@5 ndcg@10; speed p50_us (single row) rows_per_s (batch); size.");
     cmd->callback([o, &run] {
       run = [o] {
+        const std::string name = o->args.front();
         if (!o->where.server.empty()) {
-          throw Error(ErrorKind::kInvalidArgument, "`orchard evaluate` does not work with --server yet", "", "run it with --data / --store");
+          check_name(name, "model name");
+          std::string versions;
+          for (std::size_t i = 1; i + 1 < o->args.size(); ++i) versions += (versions.empty() ? "" : ",") + o->args[i];
+          const std::string target = "/api/v1/models/" + name + "/evaluate?label=" + url_encode(o->label) + "&group=" + url_encode(o->group) +
+                                     "&versions=" + url_encode(versions) + "&record=" + (o->record ? "1" : "0") + "&speed=" + (o->no_speed ? "0" : "1");
+          const auto reports = nlohmann::ordered_json::parse(
+              ServerClient(o->where.server).call("POST", target, read_file_bytes(o->args.back()), "text/csv"));
+          if (o->json) std::cout << reports.dump(2) << "\n";
+          else print_table(reports, o->args.back());
+          return 0;
         }
         auto registry = open_registry(o->where);
-        const std::string name = o->args.front();
         const std::string csv = o->args.back();
         check_name(name, "model name");
         std::vector<VersionRecord> versions;
@@ -123,85 +167,25 @@ void add_evaluate_commands(CLI::App& app, std::function<int()>& run) {
           if (versions.empty()) throw Error(ErrorKind::kNotFound, "model \"" + name + "\" has no version that is not archived");
         }
         const LabelledData data{csv, o->label, o->group};
-        std::vector<VersionEvaluation> results;
+        nlohmann::ordered_json reports = nlohmann::ordered_json::array();
+        std::size_t size = 0;
+        const std::string digest = o->record ? sha256_file_hex(csv, &size) : "";
         for (const VersionRecord& v : versions) {
           if (!o->json) std::cerr << "evaluating " << v.model << ":" << v.number << "...\n";
-          results.push_back({v, evaluate(*registry->load(v), data, !o->no_speed)});
-        }
-        if (o->record) {
-          std::size_t size = 0;
-          const std::string digest = sha256_file_hex(csv, &size);
-          for (const auto& item : results) {
-            nlohmann::ordered_json recorded = evaluation_json(item, !o->no_speed);
+          const Evaluation evaluation = evaluate(*registry->load(v), data, !o->no_speed);
+          nlohmann::ordered_json report = evaluation_report(v.number, v.artifact_size, evaluation, !o->no_speed);
+          if (o->record) {
+            nlohmann::ordered_json recorded = report;
             recorded["data"] = {{"path", csv}, {"sha256", digest}, {"label", o->label}};
             recorded["at"] = utc_now();
             VersionUpdate update;
             update.evaluation_json = recorded.dump();
-            registry->store().update_version(item.version.model, item.version.number, update, registry->actor());
+            registry->store().update_version(v.model, v.number, update, registry->actor());
           }
+          reports.push_back(std::move(report));
         }
-        if (o->json) {
-          nlohmann::ordered_json out = nlohmann::ordered_json::array();
-          for (const auto& item : results) out.push_back(evaluation_json(item, !o->no_speed));
-          std::cout << out.dump(2) << "\n";
-          return 0;
-        }
-        // One table: the union of metric columns, then speed and size; the best value per column marked.
-        std::vector<std::pair<std::string, bool>> columns;  // name, higher is better
-        for (const auto& item : results) {
-          for (const MetricValue& m : item.evaluation.metrics) {
-            if (std::none_of(columns.begin(), columns.end(), [&](const auto& c) { return c.first == m.name; })) columns.emplace_back(m.name, m.higher_is_better);
-          }
-        }
-        if (!o->no_speed) {
-          columns.emplace_back("p50_us", false);
-          columns.emplace_back("rows_per_s", true);
-        }
-        columns.emplace_back("size_bytes", false);
-        auto value_of = [](const VersionEvaluation& item, const std::string& column, double& value) {
-          bool higher = false;
-          if (column == "size_bytes") {
-            value = static_cast<double>(item.version.artifact_size);
-            return true;
-          }
-          return find_metric(item.evaluation, column, value, higher);
-        };
-        const bool color = ::isatty(STDOUT_FILENO) == 1;
-        std::vector<std::vector<std::string>> table{{"VERSION"}};
-        for (const auto& c : columns) table[0].push_back(c.first);
-        std::vector<double> best(columns.size(), std::nan(""));
-        for (std::size_t c = 0; c < columns.size(); ++c) {
-          for (const auto& item : results) {
-            double value = 0;
-            if (!value_of(item, columns[c].first, value) || std::isnan(value)) continue;
-            if (std::isnan(best[c]) || (columns[c].second ? value > best[c] : value < best[c])) best[c] = value;
-          }
-        }
-        for (const auto& item : results) {
-          std::vector<std::string> row{std::to_string(item.version.number)};
-          for (std::size_t c = 0; c < columns.size(); ++c) {
-            double value = 0;
-            if (!value_of(item, columns[c].first, value)) {
-              row.push_back("-");
-              continue;
-            }
-            std::string text = format_value(columns[c].first, value);
-            if (results.size() > 1 && value == best[c]) text = "*" + text;
-            row.push_back(text);
-          }
-          table.push_back(row);
-        }
-        std::vector<std::size_t> widths(table[0].size(), 0);
-        for (const auto& row : table) for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-        for (const auto& row : table) {
-          for (std::size_t c = 0; c < row.size(); ++c) {
-            const bool star = !row[c].empty() && row[c][0] == '*';
-            const std::string cell = std::string(widths[c] - row[c].size(), ' ') + row[c];
-            std::cout << (c ? "  " : "") << (star && color ? "\033[1;32m" + cell + "\033[0m" : cell);
-          }
-          std::cout << "\n";
-        }
-        std::cout << "(" << results.front().evaluation.rows << " rows of " << csv << "; * marks the best value per column)\n";
+        if (o->json) std::cout << reports.dump(2) << "\n";
+        else print_table(reports, csv);
         return 0;
       };
     });
@@ -227,47 +211,73 @@ void add_evaluate_commands(CLI::App& app, std::function<int()>& run) {
     cmd->add_option("--metric", o->metric, "Metric compared by --better-than (e.g. auc, rmse, p50_us)");
     cmd->callback([o, &run] {
       run = [o] {
-        if (!o->where.server.empty()) {
-          if (!o->require.empty() || !o->better_than.empty()) {
-            throw Error(ErrorKind::kInvalidArgument, "promotion gates do not work with --server yet", "", "promote without gates, or use --data / --store");
-          }
-          const auto change = nlohmann::json::parse(ServerClient(o->where.server).call(
-              "PUT", "/api/v1/models/" + o->name + "/aliases/" + o->alias, nlohmann::json{{"version", o->version}}.dump()));
-          std::cout << o->name << "@" << o->alias << ": " << (change["from_version"].get<std::int64_t>() ? std::to_string(change["from_version"].get<std::int64_t>()) : "(new)")
-                    << " -> " << change["to_version"].get<std::int64_t>() << "\n";
-          return 0;
-        }
-        auto registry = open_registry(o->where);
-        const VersionRecord candidate = registry->resolve(ModelRef{o->name, o->version, std::nullopt});
         std::vector<Gate> gates;
         for (const std::string& text : o->require) gates.push_back(parse_gate(text));
         if (!o->better_than.empty() && (o->on.empty() || o->label.empty() || o->metric.empty())) {
           throw Error(ErrorKind::kInvalidArgument, "--better-than needs --on DATA.csv, --label COL and --metric M");
         }
         if (!o->on.empty() && o->label.empty()) throw Error(ErrorKind::kInvalidArgument, "--on needs --label COL");
-        const bool need_speed = [&] {
-          for (const Gate& g : gates) if (g.metric == "p50_us" || g.metric == "rows_per_s") return true;
-          return o->metric == "p50_us" || o->metric == "rows_per_s";
-        }();
-        // Where the candidate's values come from.
-        std::optional<Evaluation> fresh;
-        if (!o->on.empty()) fresh = evaluate(*registry->load(candidate), LabelledData{o->on, o->label, ""}, need_speed);
+        check_name(o->name, "model name");
+        check_name(o->alias, "alias");
+        bool need_speed = o->metric == "p50_us" || o->metric == "rows_per_s";
+        for (const Gate& g : gates) need_speed = need_speed || g.metric == "p50_us" || g.metric == "rows_per_s";
+
+        // The same gate logic locally and against a server; only where the numbers come from differs.
+        const bool remote = !o->where.server.empty();
+        std::unique_ptr<Registry> registry;
+        std::unique_ptr<ServerClient> client;
+        if (remote) client = std::make_unique<ServerClient>(o->where.server);
+        else registry = open_registry(o->where);
+        auto version_json = [&](std::int64_t number) -> nlohmann::json {
+          if (remote) return nlohmann::json::parse(client->call("GET", "/api/v1/models/" + o->name + "/versions/" + std::to_string(number)));
+          return to_json(registry->resolve(ModelRef{o->name, number, std::nullopt}));
+        };
+        auto alias_version = [&](const std::string& alias) -> std::int64_t {
+          if (remote) return nlohmann::json::parse(client->call("GET", "/api/v1/models/" + o->name + "/aliases/" + alias))["version"].get<std::int64_t>();
+          return registry->resolve(ModelRef{o->name, std::nullopt, alias}).number;
+        };
+        // Reports (one object per version, evaluation_report's form) on the --on data.
+        auto evaluate_on = [&](const std::vector<std::int64_t>& numbers) -> nlohmann::ordered_json {
+          if (remote) {
+            std::string list;
+            for (auto n : numbers) list += (list.empty() ? "" : ",") + std::to_string(n);
+            return nlohmann::ordered_json::parse(client->call("POST", "/api/v1/models/" + o->name + "/evaluate?label=" + url_encode(o->label) +
+                                                                  "&versions=" + list + "&speed=" + (need_speed ? "1" : "0"),
+                                                              read_file_bytes(o->on), "text/csv"));
+          }
+          nlohmann::ordered_json reports = nlohmann::ordered_json::array();
+          for (auto n : numbers) {
+            const VersionRecord v = registry->resolve(ModelRef{o->name, n, std::nullopt});
+            reports.push_back(evaluation_report(n, v.artifact_size, evaluate(*registry->load(v), LabelledData{o->on, o->label, ""}, need_speed), need_speed));
+          }
+          return reports;
+        };
+
+        const nlohmann::json candidate = version_json(o->version);
+        std::vector<std::int64_t> to_evaluate{o->version};
+        std::int64_t incumbent = 0;
+        if (!o->better_than.empty()) {
+          incumbent = alias_version(o->better_than);
+          to_evaluate.push_back(incumbent);
+        }
+        nlohmann::ordered_json fresh;
+        if (!o->on.empty()) fresh = evaluate_on(to_evaluate);
+
         auto candidate_value = [&](const std::string& metric, double& value, std::string& source) {
-          bool higher = false;
-          if (fresh) {
+          if (!fresh.is_null()) {
             source = "on " + o->on;
-            return find_metric(*fresh, metric, value, higher);
+            if (!fresh[0].contains(metric) || !fresh[0][metric].is_number()) return false;
+            value = fresh[0][metric].get<double>();
+            return true;
           }
-          if (!candidate.evaluation_json.empty()) {
-            const auto recorded = nlohmann::json::parse(candidate.evaluation_json);
-            if (recorded.contains(metric) && recorded[metric].is_number()) {
-              value = recorded[metric].get<double>();
-              source = "recorded evaluation";
-              return true;
-            }
+          if (candidate.contains("evaluation") && candidate["evaluation"].is_object() && candidate["evaluation"].contains(metric) &&
+              candidate["evaluation"][metric].is_number()) {
+            value = candidate["evaluation"][metric].get<double>();
+            source = "recorded evaluation";
+            return true;
           }
-          if (auto it = candidate.metrics.find(metric); it != candidate.metrics.end()) {
-            value = it->second;
+          if (candidate.contains("metrics") && candidate["metrics"].contains(metric) && candidate["metrics"][metric].is_number()) {
+            value = candidate["metrics"][metric].get<double>();
             source = "training metrics";
             return true;
           }
@@ -278,37 +288,43 @@ void add_evaluate_commands(CLI::App& app, std::function<int()>& run) {
           double value = 0;
           std::string source;
           if (!candidate_value(gate.metric, value, source)) {
-            failures.push_back("gate " + gate.text + ": version " + std::to_string(candidate.number) + " has no " + gate.metric +
+            failures.push_back("gate " + gate.text + ": version " + std::to_string(o->version) + " has no " + gate.metric +
                                " (evaluate with --on DATA.csv --label COL, or record one with `orchard evaluate --record`)");
           } else if (!gate_holds(gate, value)) {
             failures.push_back("gate " + gate.text + " failed: " + gate.metric + " is " + format_value(gate.metric, value) + " (" + source +
                                "), off by " + format_value(gate.metric, std::fabs(value - gate.threshold)));
           }
         }
-        if (!o->better_than.empty()) {
-          const VersionRecord incumbent = registry->resolve(ModelRef{o->name, std::nullopt, o->better_than});
-          const Evaluation theirs = evaluate(*registry->load(incumbent), LabelledData{o->on, o->label, ""}, need_speed);
-          double ours_value = 0, theirs_value = 0;
-          bool higher = true;
-          if (!find_metric(*fresh, o->metric, ours_value, higher) || !find_metric(theirs, o->metric, theirs_value, higher)) {
+        if (incumbent) {
+          if (!fresh[0].contains(o->metric) || !fresh[1].contains(o->metric)) {
             throw Error(ErrorKind::kInvalidArgument, "metric \"" + o->metric + "\" is not computed for this model's task", "",
                         "one of the metrics `orchard evaluate` prints for it");
           }
-          const bool better = higher ? ours_value > theirs_value : ours_value < theirs_value;
-          if (!better) {
-            failures.push_back("--better-than " + o->better_than + " failed: " + o->metric + " of version " + std::to_string(candidate.number) +
-                               " is " + format_value(o->metric, ours_value) + ", version " + std::to_string(incumbent.number) + " (@" +
-                               o->better_than + ") has " + format_value(o->metric, theirs_value) + " (" + (higher ? "higher" : "lower") + " is better)");
+          const double ours = fresh[0][o->metric].get<double>(), theirs = fresh[1][o->metric].get<double>();
+          const bool higher = report_higher_is_better(o->metric);
+          if (!(higher ? ours > theirs : ours < theirs)) {
+            failures.push_back("--better-than " + o->better_than + " failed: " + o->metric + " of version " + std::to_string(o->version) +
+                               " is " + format_value(o->metric, ours) + ", version " + std::to_string(incumbent) + " (@" + o->better_than +
+                               ") has " + format_value(o->metric, theirs) + " (" + (higher ? "higher" : "lower") + " is better)");
           }
         }
         if (!failures.empty()) {
-          std::cerr << "orchard: promotion of " << o->name << ":" << candidate.number << " to @" << o->alias << " refused:\n";
+          std::cerr << "orchard: promotion of " << o->name << ":" << o->version << " to @" << o->alias << " refused:\n";
           for (const auto& f : failures) std::cerr << "  - " << f << "\n";
           return kExitGateFailed;
         }
-        const AliasChange change = registry->promote(o->name, candidate.number, o->alias);
-        std::cout << o->name << "@" << o->alias << ": " << (change.from_version ? std::to_string(change.from_version) : "(new)") << " -> "
-                  << change.to_version << "\n";
+        std::int64_t from = 0, to = 0;
+        if (remote) {
+          const auto change = nlohmann::json::parse(client->call("PUT", "/api/v1/models/" + o->name + "/aliases/" + o->alias,
+                                                                 nlohmann::json{{"version", o->version}}.dump()));
+          from = change["from_version"].get<std::int64_t>();
+          to = change["to_version"].get<std::int64_t>();
+        } else {
+          const AliasChange change = registry->promote(o->name, o->version, o->alias);
+          from = change.from_version;
+          to = change.to_version;
+        }
+        std::cout << o->name << "@" << o->alias << ": " << (from ? std::to_string(from) : "(new)") << " -> " << to << "\n";
         return 0;
       };
     });

@@ -23,6 +23,9 @@
 #include <random>
 
 #include "common/error.h"
+#include "common/sha256.h"
+#include "evaluation/evaluator.h"
+#include "evaluation/report.h"
 #include "registry/record_json.h"
 #include "registry/registry.h"
 #include "server/service.h"
@@ -211,6 +214,57 @@ HttpResponse push_version(OrchardService& service, const HttpRequest& request, c
   return reply(to_json(version), 201);
 }
 
+// POST /api/v1/models/{name}/evaluate?label=COL[&group=COL][&versions=1,2][&record=1][&speed=0], body: CSV.
+HttpResponse evaluate_versions(OrchardService& service, const HttpRequest& request, const std::string& name) {
+  Registry& registry = service.registry();
+  const std::string label = query_param(request, "label");
+  if (label.empty()) throw Error(ErrorKind::kInvalidArgument, "no label column", "", "?label=COLUMN and the labelled CSV as the body");
+  std::vector<VersionRecord> versions;
+  if (const std::string list = query_param(request, "versions"); !list.empty()) {
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      const std::size_t comma = list.find(',', start);
+      versions.push_back(registry.resolve(ModelRef{name, version_number(list.substr(start, comma - start)), std::nullopt}));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  } else {
+    if (!registry.store().find_model(name)) return json_error(404, "no model named \"" + name + "\"");
+    for (auto& v : registry.store().list_versions(name)) if (!v.archived) versions.push_back(std::move(v));
+  }
+  const bool speed = query_param(request, "speed") != "0";
+  const bool record = query_param(request, "record") == "1";
+  std::mt19937_64 rng(std::random_device{}());
+  const std::string path = std::filesystem::temp_directory_path().string() + "/orchard-evaluate-" + std::to_string(::getpid()) + "-" + std::to_string(rng());
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
+  }
+  nlohmann::ordered_json reports = nlohmann::ordered_json::array();
+  try {
+    for (const VersionRecord& v : versions) {
+      const Evaluation evaluation = evaluate(*registry.load(v), LabelledData{path, label, query_param(request, "group")}, speed);
+      nlohmann::ordered_json report = evaluation_report(v.number, v.artifact_size, evaluation, speed);
+      if (record) {
+        nlohmann::ordered_json recorded = report;
+        recorded["data"] = {{"path", "upload"}, {"sha256", sha256_hex(request.body)}, {"label", label}};
+        recorded["at"] = utc_now();
+        VersionUpdate update;
+        update.evaluation_json = recorded.dump();
+        registry.store().update_version(v.model, v.number, update, registry.actor());
+      }
+      reports.push_back(report);
+    }
+  } catch (...) {
+    std::filesystem::remove(path);
+    throw;
+  }
+  std::filesystem::remove(path);
+  HttpResponse response;
+  response.body = reports.dump();
+  return response;
+}
+
 }  // namespace
 
 HttpResponse handle_management(OrchardService& service, const HttpRequest& request) {
@@ -352,6 +406,10 @@ HttpResponse handle_management(OrchardService& service, const HttpRequest& reque
       if (method != "GET") return method_not_allowed("GET or PATCH");
       return reply(to_json(registry.resolve(ModelRef{name, number, std::nullopt})));
     }
+  }
+  if (parts[4] == "evaluate" && parts.size() == 5) {
+    if (method != "POST") return method_not_allowed("POST");
+    return evaluate_versions(service, request, name);
   }
   if (parts[4] == "aliases" && parts.size() >= 6) {
     const std::string& alias = parts[5];

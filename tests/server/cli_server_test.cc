@@ -38,6 +38,22 @@ TEST(CliWithServer, RegistryVerbsGoThroughTheManagementApi) {
   EXPECT_EQ(nlohmann::json::parse(ok("show churn:1"))["metrics"]["auc"], 0.9);
   EXPECT_FALSE(nlohmann::json::parse(ok("audit churn --limit 5")).empty());
 
+  // Evaluation and promotion gates run on the server, on a CSV sent with the request.
+  const std::string customers = churn + "customers.csv";
+  const auto reports = nlohmann::json::parse(ok("evaluate churn 1 2 '" + customers + "' --label target --json --record"));
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_GT(reports[0]["auc"].get<double>(), 0.5);
+  EXPECT_TRUE(reports[1].contains("p50_us"));
+  EXPECT_TRUE(nlohmann::json::parse(ok("show churn:1"))["evaluation"].contains("auc")) << "--record stored the results";
+  const auto refused = testing::run_orchard("promote churn 2 --alias production --require 'auc>=0.999'" + at);
+  EXPECT_EQ(refused.exit_code, 7) << refused.err;
+  EXPECT_NE(refused.err.find("recorded evaluation"), std::string::npos) << refused.err;
+  const bool two_better = reports[1]["logloss"].get<double>() < reports[0]["logloss"].get<double>();
+  const auto challenge = testing::run_orchard("promote churn 2 --alias production --better-than production --on '" + customers +
+                                              "' --label target --metric logloss" + at);
+  EXPECT_EQ(challenge.exit_code, two_better ? 0 : 7) << challenge.err;
+  ok("promote churn 1 --alias production");
+
   // Errors keep their meaning over the wire.
   EXPECT_EQ(testing::run_orchard("show nope:1" + at).exit_code, 5);
   EXPECT_EQ(testing::run_orchard("push bad '" + testing::source_dir() + "/README.md'" + at).exit_code, 4);
