@@ -557,7 +557,11 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
     cmd->add_option("--min-age", o->min_age, "Only remove files older than this many seconds (protects pushes in progress)")->check(CLI::NonNegativeNumber);
     cmd->callback([o, &run] {
       run = [o] {
-        if (!o->where.server.empty()) not_remote("gc");
+        if (!o->where.server.empty()) {
+          const auto result = nlohmann::json::parse(ServerClient(o->where.server).call("POST", "/api/v1/gc?min_age=" + std::to_string(o->min_age)));
+          std::cout << "removed " << result["removed"].get<std::size_t>() << " unreferenced artifact(s)\n";
+          return 0;
+        }
         auto registry = open_registry(o->where);
         std::cout << "removed " << registry->gc(o->min_age) << " unreferenced artifact(s)\n";
         return 0;
@@ -578,9 +582,42 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
                 "A version folder whose model file is already registered under NAME (same digest) is skipped.");
     cmd->callback([o, &run] {
       run = [o] {
-        if (!o->where.server.empty()) not_remote("sync");
-        auto registry = open_registry(o->where);
         std::size_t added = 0, skipped = 0;
+        if (!o->where.server.empty()) {
+          // The folder is read here and each new model file is uploaded with its metadata.
+          ServerClient client(o->where.server);
+          for (const SyncEntry& entry : scan_sync_dir(o->dir)) {
+            check_name(entry.name, "model name");
+            const std::string digest = sha256_file_hex(entry.model_file);
+            bool known = false;
+            const auto listed = client.request("GET", "/api/v1/models/" + entry.name + "/versions");
+            if (listed.status == 200) {
+              for (const auto& v : nlohmann::json::parse(listed.body)) known = known || v["artifact"]["sha256"] == digest;
+            }
+            if (known) {
+              ++skipped;
+              continue;
+            }
+            const nlohmann::json& meta = entry.meta;
+            if (meta.contains("dataset")) not_remote("sync (with a dataset in orchard.yaml)");
+            auto text = [&](const char* key) { return meta.contains(key) ? url_encode(meta[key].get<std::string>()) : std::string(); };
+            auto object = [&](const char* key) { return meta.contains(key) ? url_encode(meta[key].dump()) : std::string(); };
+            if (o->dry_run) {
+              std::cout << "would register " << entry.model_file << " as " << entry.name << "\n";
+              ++added;
+              continue;
+            }
+            const auto version = nlohmann::json::parse(client.call(
+                "POST", "/api/v1/models/" + entry.name + "/versions?alias=" + text("alias") + "&description=" + text("description") +
+                            "&git_commit=" + text("git_commit") + "&metrics=" + object("metrics") + "&params=" + object("params") + "&tags=" + object("tags"),
+                read_file_bytes(entry.model_file), "application/octet-stream"));
+            std::cout << "registered " << entry.model_file << " as " << entry.name << ":" << version["version"].get<std::int64_t>() << "\n";
+            ++added;
+          }
+          std::cerr << added << " registered, " << skipped << " already present\n";
+          return 0;
+        }
+        auto registry = open_registry(o->where);
         for (const SyncEntry& entry : scan_sync_dir(o->dir)) {
           std::size_t size = 0;
           const std::string digest = sha256_file_hex(entry.model_file, &size);

@@ -11,6 +11,9 @@
 //   DELETE /api/v1/endpoints/{name}                         back to the model's production alias
 //   GET    /api/v1/audit?target=&limit=
 //   POST   /api/v1/refresh                                  re-read the registry (changes made by the CLI)
+//   POST   /api/v1/models/{name}/evaluate?label=&group=&versions=&record=&speed=   body: labelled CSV
+//   PATCH  /api/v1/models/{name}[/versions/{v}]             {"description", "tags", "remove_tags", "archived"}
+//   POST   /api/v1/gc?min_age=SECONDS                       remove unreferenced artifacts
 //   GET    /api/v1/openapi.json
 // Every change takes effect for new requests before the response is sent.
 #include <unistd.h>
@@ -280,6 +283,12 @@ HttpResponse handle_management(OrchardService& service, const HttpRequest& reque
     if (method != "POST") return method_not_allowed("POST");
     service.catalog().refresh();
     return reply({{"endpoints", served_endpoints(service)}});
+  }
+  if (area == "gc") {
+    if (method != "POST") return method_not_allowed("POST");
+    long min_age = 3600;
+    if (const std::string text = query_param(request, "min_age"); !text.empty()) std::from_chars(text.data(), text.data() + text.size(), min_age);
+    return reply({{"removed", registry.gc(min_age)}});
   }
   if (area == "audit") {
     if (method != "GET") return method_not_allowed("GET");

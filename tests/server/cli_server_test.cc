@@ -1,6 +1,8 @@
 // `orchard VERB --server URL`: the registry verbs against a running server's management API.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "server/http_client.h"
@@ -58,7 +60,18 @@ TEST(CliWithServer, RegistryVerbsGoThroughTheManagementApi) {
   EXPECT_EQ(testing::run_orchard("show nope:1" + at).exit_code, 5);
   EXPECT_EQ(testing::run_orchard("push bad '" + testing::source_dir() + "/README.md'" + at).exit_code, 4);
   EXPECT_EQ(testing::run_orchard("models --server http://127.0.0.1:1").exit_code, 6);
-  EXPECT_EQ(testing::run_orchard("gc" + at).exit_code, 3) << "gc is local only, and says so";
+  EXPECT_NE(ok("gc --min-age 0").find("removed 0"), std::string::npos);
+
+  // sync uploads what a local folder holds, once.
+  const std::string folder = testing::temp_dir() + "/sync-remote";
+  std::filesystem::create_directories(folder + "/iris/1");
+  std::filesystem::copy_file(testing::source_dir() + "/examples/iris/iris_xgboost.json", folder + "/iris/1/model.json");
+  std::ofstream(folder + "/iris/1/orchard.yaml") << "metrics:\n  accuracy: 0.97\ntags:\n  source: git\nalias: production\n";
+  EXPECT_NE(ok("sync '" + folder + "'").find("as iris:1"), std::string::npos);
+  EXPECT_EQ(ok("sync '" + folder + "'"), "") << "nothing new the second time";
+  const auto iris = nlohmann::json::parse(ok("show iris@production"));
+  EXPECT_EQ(iris["metrics"]["accuracy"], 0.97);
+  EXPECT_EQ(iris["tags"]["source"], "git");
   EXPECT_EQ(server.stop(), 0);
 }
 
