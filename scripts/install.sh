@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh
+scripts/build.sh orchard
 PORT="${PORT:-8080}"
 echo
 echo "== orchard predict examples/churn/churn_lightgbm.txt examples/churn/customers.csv (first 3 of 100 rows)"
