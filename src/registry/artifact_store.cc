@@ -60,7 +60,12 @@ std::string ArtifactStore::put(std::string_view bytes) {
   if (contains(digest)) {
     std::size_t size = 0;
     try {
-      if (sha256_file_hex(path_of(digest), &size) == digest) return digest;
+      if (sha256_file_hex(path_of(digest), &size) == digest) {
+        // Reused: refresh its time, so that gc's age guard protects it until this push commits.
+        std::error_code ec;
+        fs::last_write_time(path_of(digest), fs::file_time_type::clock::now(), ec);
+        return digest;
+      }
     } catch (const Error&) {
       // unreadable: rewrite it below
     }

@@ -392,11 +392,16 @@ std::vector<EndpointRoute> SqlStore::list_routes() {
   std::lock_guard lock(mutex_);
   std::vector<EndpointRoute> out;
   for (const SqlRow& row : db_->query("SELECT name, config_json FROM endpoints ORDER BY name")) {
-    const auto json = nlohmann::json::parse(to_text(row[1]));
-    EndpointRoute route = route_from_json(to_text(row[0]), json);
-    route.updated_at = json.value("updated_at", "");
-    route.updated_by = json.value("updated_by", "");
-    out.push_back(std::move(route));
+    // An unreadable row (damaged, or from a newer Orchard) is skipped, not allowed to stop the others.
+    try {
+      const auto json = nlohmann::json::parse(to_text(row[1]));
+      EndpointRoute route = route_from_json(to_text(row[0]), json);
+      route.updated_at = json.value("updated_at", "");
+      route.updated_by = json.value("updated_by", "");
+      out.push_back(std::move(route));
+    } catch (const std::exception&) {
+      continue;
+    }
   }
   return out;
 }

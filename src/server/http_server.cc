@@ -29,7 +29,8 @@ struct HttpServer::Impl {
   HttpServerOptions options;
   Handler handler;
   net::io_context ioc;
-  tcp::acceptor acceptor{ioc};
+  // On a strand: accepting and closing (shutdown) never run at the same time on two threads.
+  tcp::acceptor acceptor{net::make_strand(ioc)};
   std::optional<net::signal_set> signals;
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> stopping{false};
@@ -97,10 +98,13 @@ class Session : public std::enable_shared_from_this<Session> {
     // stream's own timeout would), so that the client still gets its 408.
     stream_.expires_never();
     timed_out_ = false;
+    const std::uint64_t request_number = ++request_number_;
     body_timer_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
-    body_timer_.async_wait([weak = weak_from_this()](beast::error_code timer_ec) {
+    body_timer_.async_wait([weak = weak_from_this(), request_number](beast::error_code timer_ec) {
       if (timer_ec) return;
       if (auto self = weak.lock()) {
+        // A late event for a request whose body has already arrived must not touch the next one.
+        if (self->request_number_ != request_number || self->body_done_) return;
         self->timed_out_ = true;
         beast::error_code ignored;
         self->stream_.socket().cancel(ignored);
@@ -119,6 +123,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
+    body_done_ = false;
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code read_ec, std::size_t) {
       self->on_read(read_ec);
     });
@@ -130,6 +135,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_read(beast::error_code ec) {
     body_timer_.cancel();
+    body_done_ = true;
     if (ec == http::error::body_limit) return body_too_large();
     if (timed_out_) return fail_and_close(408, "the request was not received within " + std::to_string(server_.options.read_timeout_seconds) + " s");
     if (ec) {
@@ -198,6 +204,8 @@ class Session : public std::enable_shared_from_this<Session> {
   net::steady_timer body_timer_{stream_.get_executor()};
   bool idle_ = true;
   bool timed_out_ = false;
+  bool body_done_ = false;
+  std::uint64_t request_number_ = 0;
   bool head_ = false;
 };
 
@@ -259,14 +267,14 @@ HttpServer::~HttpServer() = default;
 unsigned short HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 void HttpServer::stop() {
-  net::post(impl_->ioc, [impl = impl_.get()] { impl->shutdown(); });
+  net::post(impl_->acceptor.get_executor(), [impl = impl_.get()] { impl->shutdown(); });
 }
 
 void HttpServer::run(bool handle_signals) {
   if (handle_signals) {
     impl_->signals.emplace(impl_->ioc, SIGTERM, SIGINT);
     impl_->signals->async_wait([impl = impl_.get()](beast::error_code ec, int) {
-      if (!ec) impl->shutdown();
+      if (!ec) net::post(impl->acceptor.get_executor(), [impl] { impl->shutdown(); });
     });
   }
   impl_->accept();

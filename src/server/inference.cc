@@ -7,7 +7,7 @@
 namespace orchard {
 
 namespace {
-constexpr std::size_t kShadowQueueLimit = 10000;
+constexpr std::size_t kShadowQueueRows = std::size_t{1} << 20;
 }
 
 ShadowRunner::ShadowRunner() : thread_([this] { loop(); }) {}
@@ -21,13 +21,21 @@ ShadowRunner::~ShadowRunner() {
   thread_.join();
 }
 
+bool ShadowRunner::has_room(std::size_t rows) {
+  std::lock_guard lock(mutex_);
+  if (queued_rows_ + rows <= kShadowQueueRows) return true;
+  ++dropped_;
+  return false;
+}
+
 void ShadowRunner::submit(std::shared_ptr<const LoadedVersion> version, std::shared_ptr<const InferRequest> request) {
   {
     std::lock_guard lock(mutex_);
-    if (queue_.size() >= kShadowQueueLimit) {
+    if (queued_rows_ + request->count > kShadowQueueRows) {
       ++dropped_;
       return;
     }
+    queued_rows_ += request->count;
     queue_.emplace_back(std::move(version), std::move(request));
   }
   wake_.notify_one();
@@ -48,6 +56,7 @@ void ShadowRunner::loop() {
     }
     auto [version, request] = std::move(queue_.front());
     queue_.pop_front();
+    queued_rows_ -= request->count;
     busy_ = true;
     lock.unlock();
     try {

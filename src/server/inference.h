@@ -29,12 +29,15 @@ struct InferResult {
   int width = 0;
 };
 
-// Calls shadow versions off the request's path: a queue drained by one background thread. A full
-// queue drops the shadow call (and counts it) rather than slowing the live request.
+// Calls shadow versions off the request's path: a queue drained by one background thread. The queue
+// holds at most kShadowQueueRows rows in all; beyond, a shadow call is dropped (and counted) rather
+// than slowing the live request or growing memory.
 class ShadowRunner {
  public:
   ShadowRunner();
   ~ShadowRunner();  // drains the queue
+  // Whether a request of `rows` rows would be queued now (check before copying the rows).
+  bool has_room(std::size_t rows);
   void submit(std::shared_ptr<const LoadedVersion> version, std::shared_ptr<const InferRequest> request);
   std::uint64_t dropped() const { return dropped_; }
   void drain();  // waits until the queue is empty (shutdown, tests)
@@ -46,6 +49,7 @@ class ShadowRunner {
   std::deque<std::pair<std::shared_ptr<const LoadedVersion>, std::shared_ptr<const InferRequest>>> queue_;
   bool stopping_ = false;
   bool busy_ = false;
+  std::size_t queued_rows_ = 0;
   std::atomic<std::uint64_t> dropped_{0};
   std::thread thread_;
 };

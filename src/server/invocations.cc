@@ -41,14 +41,21 @@ double scalar(const element& value, const std::string& where) {
 // Rows being assembled in the model's feature order.
 class RowTable {
  public:
-  explicit RowTable(const Model& model) : model_(model), nf_(static_cast<std::size_t>(model.num_features())) {}
+  RowTable(const Model& model, std::size_t max_rows = SIZE_MAX)
+      : model_(model), nf_(static_cast<std::size_t>(model.num_features())), max_rows_(max_rows) {}
 
   std::int64_t feature(std::string_view name) const {
     for (std::size_t f = 0; f < nf_; ++f) if (model_.features[f].name == name) return static_cast<std::int64_t>(f);
     return -1;
   }
   std::size_t width() const { return nf_; }
-  void add_row() { rows_.resize(rows_.size() + nf_, std::nan("")); seen_.resize(seen_.size() + nf_, 0); ++count_; }
+  // Refuses the row past the limit before allocating it, so a body of empty rows cannot exhaust memory.
+  void add_row() {
+    if (count_ >= max_rows_) throw TooManyRows(count_ + 1, max_rows_);
+    rows_.resize(rows_.size() + nf_, std::nan(""));
+    seen_.resize(seen_.size() + nf_, 0);
+    ++count_;
+  }
   void set(std::size_t f, double v) {
     rows_[(count_ - 1) * nf_ + f] = v;
     seen_[(count_ - 1) * nf_ + f] = 1;
@@ -74,6 +81,7 @@ class RowTable {
   std::vector<double> rows_;
   std::vector<std::uint8_t> seen_;
   std::size_t count_ = 0;
+  std::size_t max_rows_;
 };
 
 void add_positional_row(RowTable& table, const simdjson::dom::array& row, std::size_t index) {
@@ -97,8 +105,8 @@ void add_record(RowTable& table, const simdjson::dom::object& record, std::size_
   }
 }
 
-InferRequest rows_from_list(const Model& model, const simdjson::dom::array& list, const char* form) {
-  RowTable table(model);
+InferRequest rows_from_list(const Model& model, const simdjson::dom::array& list, const char* form, std::size_t max_rows) {
+  RowTable table(model, max_rows);
   std::size_t index = 0;
   for (element item : list) {
     simdjson::dom::array values;
@@ -112,7 +120,7 @@ InferRequest rows_from_list(const Model& model, const simdjson::dom::array& list
   return table.take();
 }
 
-InferRequest rows_from_json(const Model& model, const element& doc) {
+InferRequest rows_from_json(const Model& model, const element& doc, std::size_t max_rows) {
   element part;
   if (doc["dataframe_split"].get(part) == simdjson::SUCCESS) {
     simdjson::dom::array columns, data;
@@ -125,7 +133,7 @@ InferRequest rows_from_json(const Model& model, const element& doc) {
       if (column.get(name) != simdjson::SUCCESS) bad_request("dataframe_split: column names must be strings");
       feature_of.push_back(RowTable(model).feature(name));
     }
-    RowTable table(model);
+    RowTable table(model, max_rows);
     std::size_t index = 0;
     for (element row : data) {
       simdjson::dom::array values;
@@ -144,15 +152,15 @@ InferRequest rows_from_json(const Model& model, const element& doc) {
     return table.take();
   }
   simdjson::dom::array list;
-  if (doc["dataframe_records"].get(list) == simdjson::SUCCESS) return rows_from_list(model, list, "dataframe_records");
-  if (doc["instances"].get(list) == simdjson::SUCCESS) return rows_from_list(model, list, "instances");
+  if (doc["dataframe_records"].get(list) == simdjson::SUCCESS) return rows_from_list(model, list, "dataframe_records", max_rows);
+  if (doc["instances"].get(list) == simdjson::SUCCESS) return rows_from_list(model, list, "instances", max_rows);
   if (doc["inputs"].get(part) == simdjson::SUCCESS) {
     simdjson::dom::array rows_list;
     simdjson::dom::object column_map;
-    if (part.get(rows_list) == simdjson::SUCCESS) return rows_from_list(model, rows_list, "inputs");
+    if (part.get(rows_list) == simdjson::SUCCESS) return rows_from_list(model, rows_list, "inputs", max_rows);
     if (part.get(column_map) == simdjson::SUCCESS) {
       // Columnar: {"feature": [values...], ...}
-      RowTable table(model);
+      RowTable table(model, max_rows);
       std::vector<std::pair<std::size_t, simdjson::dom::array>> columns;
       std::size_t rows = 0;
       bool first = true;
@@ -184,7 +192,7 @@ InferRequest rows_from_json(const Model& model, const element& doc) {
   bad_request("the body has none of dataframe_split, dataframe_records, instances or inputs");
 }
 
-InferRequest rows_from_csv(const Model& model, const std::string& body) {
+InferRequest rows_from_csv(const Model& model, const std::string& body, std::size_t max_rows) {
   std::istringstream in(body);
   CsvReader reader(in, "request body");
   const ColumnMapping mapping(model, reader.header(), "request body");
@@ -192,6 +200,7 @@ InferRequest rows_from_csv(const Model& model, const std::string& body) {
   std::vector<std::string_view> cells;
   const std::size_t nf = static_cast<std::size_t>(model.num_features());
   while (reader.next_row(cells)) {
+    if (request.count >= max_rows) throw TooManyRows(request.count + 1, max_rows);
     request.rows.resize((request.count + 1) * nf);
     mapping.fill(cells, reader.line_number(), request.rows.data() + request.count * nf);
     ++request.count;
@@ -233,7 +242,8 @@ HttpResponse handle_invocations(OrchardService& service, const HttpRequest& http
   }
   const OrchardService::Routed routed = service.route(endpoint, std::nullopt, sticky_value);
   const Model& model = routed.version->predictor->model();
-  InferRequest request = csv ? rows_from_csv(model, http.body) : rows_from_json(model, doc);
+  InferRequest request = csv ? rows_from_csv(model, http.body, service.limits().max_rows)
+                             : rows_from_json(model, doc, service.limits().max_rows);
   if (request.count == 0) bad_request("the request has no rows");
   if (request.count > service.limits().max_rows) throw TooManyRows(request.count, service.limits().max_rows);
   const InferResult result = service.execute(routed, request);

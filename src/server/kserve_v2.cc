@@ -163,7 +163,7 @@ void decode_binary(std::string_view bytes, std::string_view datatype, std::vecto
   else bad_request("binary data of datatype " + std::string(datatype) + " is not supported");
 }
 
-Tensor read_tensor(const element& input, std::string_view binary, std::size_t& binary_offset) {
+Tensor read_tensor(const element& input, std::string_view binary, std::size_t& binary_offset, std::size_t max_rows) {
   Tensor tensor;
   std::string_view name, datatype;
   if (input["name"].get(name) != simdjson::SUCCESS) bad_request("an input has no \"name\"");
@@ -176,7 +176,12 @@ Tensor read_tensor(const element& input, std::string_view binary, std::size_t& b
     std::int64_t d = 0;
     if (dim.get(d) != simdjson::SUCCESS || d < 0) bad_request("input \"" + tensor.name + "\" has a shape that is not a list of non-negative integers");
     tensor.shape.push_back(d);
+    if (d > 0 && expected > (std::int64_t{1} << 40) / d) bad_request("input \"" + tensor.name + "\" has an impossibly large shape");
     expected *= d;
+  }
+  // The row limit applies before anything is decoded or copied.
+  if (!tensor.shape.empty() && static_cast<std::uint64_t>(tensor.shape[0]) > max_rows) {
+    throw TooManyRows(static_cast<std::size_t>(tensor.shape[0]), max_rows);
   }
   const bool is_bool = datatype == "BOOL";
   const bool is_float32 = datatype == "FP32";
@@ -190,7 +195,7 @@ Tensor read_tensor(const element& input, std::string_view binary, std::size_t& b
   std::uint64_t binary_size = 0;
   element input_parameters;
   if (input["parameters"].get(input_parameters) == simdjson::SUCCESS && input_parameters["binary_data_size"].get(binary_size) == simdjson::SUCCESS) {
-    if (binary_offset + binary_size > binary.size()) {
+    if (binary_size > binary.size() - binary_offset) {
       bad_request("input \"" + tensor.name + "\" declares " + std::to_string(binary_size) + " bytes of binary data beyond the end of the body");
     }
     decode_binary(binary.substr(binary_offset, binary_size), datatype, tensor.data, tensor.name);
@@ -281,7 +286,7 @@ HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path&
   if (doc["inputs"].get(inputs) != simdjson::SUCCESS) bad_request("the body has no \"inputs\" list");
   std::vector<Tensor> tensors;
   std::size_t binary_offset = 0;
-  for (element input : inputs) tensors.push_back(read_tensor(input, binary, binary_offset));
+  for (element input : inputs) tensors.push_back(read_tensor(input, binary, binary_offset, service.limits().max_rows));
   if (tensors.empty()) bad_request("\"inputs\" is empty");
 
   bool raw = false;

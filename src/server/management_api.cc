@@ -18,6 +18,7 @@
 // Every change takes effect for new requests before the response is sent.
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
@@ -90,11 +91,13 @@ std::string query_param(const HttpRequest& request, const std::string& key) {
   return {};
 }
 
-std::int64_t version_number(const std::string& text) {
+// A version number from the path (not a number: no such resource, 404) or from a body or query
+// (the client's mistake, 400).
+std::int64_t version_number(const std::string& text, ErrorKind kind = ErrorKind::kNotFound) {
   std::int64_t v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size() || v < 1) {
-    throw Error(ErrorKind::kNotFound, "\"" + text + "\" is not a version number");
+    throw Error(kind, "\"" + text + "\" is not a version number", "", "a positive integer");
   }
   return v;
 }
@@ -182,16 +185,29 @@ json openapi(OrchardService& service) {
   return {{"openapi", "3.0.3"}, {"info", {{"title", "Orchard"}, {"version", "0.1.0"}}}, {"paths", paths}};
 }
 
+// Writes `bytes` to a new private temporary file (mode 0600) and returns its path; Error(kIo) if the
+// write fails (disk full), so that nothing truncated is ever pushed or evaluated.
+std::string write_private_temp(const std::string& bytes, const char* kind) {
+  std::string path = (std::filesystem::temp_directory_path() / (std::string("orchard-") + kind + "-XXXXXX")).string();
+  const int fd = ::mkstemp(path.data());
+  if (fd < 0) throw Error(ErrorKind::kIo, "cannot create a temporary file for the request", path);
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n <= 0) {
+      ::close(fd);
+      std::filesystem::remove(path);
+      throw Error(ErrorKind::kIo, "cannot write the request to a temporary file (disk full?)", path);
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return path;
+}
+
 HttpResponse push_version(OrchardService& service, const HttpRequest& request, const std::string& name) {
   if (request.body.empty()) throw Error(ErrorKind::kInvalidArgument, "the body is empty", "", "the model file as the request body");
-  const std::string dir = std::filesystem::temp_directory_path().string();
-  std::mt19937_64 rng(std::random_device{}());
-  const std::string path = dir + "/orchard-upload-" + std::to_string(::getpid()) + "-" + std::to_string(rng());
-  {
-    std::ofstream out(path, std::ios::binary);
-    out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
-    if (!out) throw Error(ErrorKind::kIo, "cannot write the upload to a temporary file", path);
-  }
+  const std::string path = write_private_temp(request.body, "upload");
   PushOptions options;
   options.source_name = "upload to /api/v1/models/" + name + "/versions";
   options.alias = query_param(request, "alias");
@@ -227,7 +243,7 @@ HttpResponse evaluate_versions(OrchardService& service, const HttpRequest& reque
     std::size_t start = 0;
     while (start <= list.size()) {
       const std::size_t comma = list.find(',', start);
-      versions.push_back(registry.resolve(ModelRef{name, version_number(list.substr(start, comma - start)), std::nullopt}));
+      versions.push_back(registry.resolve(ModelRef{name, version_number(list.substr(start, comma - start), ErrorKind::kInvalidArgument), std::nullopt}));
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
@@ -237,12 +253,7 @@ HttpResponse evaluate_versions(OrchardService& service, const HttpRequest& reque
   }
   const bool speed = query_param(request, "speed") != "0";
   const bool record = query_param(request, "record") == "1";
-  std::mt19937_64 rng(std::random_device{}());
-  const std::string path = std::filesystem::temp_directory_path().string() + "/orchard-evaluate-" + std::to_string(::getpid()) + "-" + std::to_string(rng());
-  {
-    std::ofstream out(path, std::ios::binary);
-    out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
-  }
+  const std::string path = write_private_temp(request.body, "evaluate");
   nlohmann::ordered_json reports = nlohmann::ordered_json::array();
   try {
     for (const VersionRecord& v : versions) {
@@ -270,7 +281,18 @@ HttpResponse evaluate_versions(OrchardService& service, const HttpRequest& reque
 
 }  // namespace
 
+HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequest& request);
+
+// A body whose fields have the wrong JSON types is the client's mistake: 400, not 500.
 HttpResponse handle_management(OrchardService& service, const HttpRequest& request) {
+  try {
+    return handle_management_unchecked(service, request);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::kInvalidArgument, std::string("a field of the request has the wrong type: ") + e.what());
+  }
+}
+
+HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequest& request) {
   const auto parts = split_path(request.path());  // "api", "v1", ...
   Registry& registry = service.registry();
   const std::string& method = request.method;
@@ -288,6 +310,8 @@ HttpResponse handle_management(OrchardService& service, const HttpRequest& reque
     if (method != "POST") return method_not_allowed("POST");
     long min_age = 3600;
     if (const std::string text = query_param(request, "min_age"); !text.empty()) std::from_chars(text.data(), text.data() + text.size(), min_age);
+    // Over HTTP, never younger than a minute: a push in progress elsewhere stores its file first.
+    min_age = std::max(min_age, 60L);
     return reply({{"removed", registry.gc(min_age)}});
   }
   if (area == "audit") {
@@ -315,7 +339,7 @@ HttpResponse handle_management(OrchardService& service, const HttpRequest& reque
       for (const std::string& target : targets) {
         const bool alias = target[0] == '@';
         const bool exists = alias ? registry.store().find_alias(route.model, target.substr(1)).has_value()
-                                  : registry.store().find_version(route.model, version_number(target)).has_value();
+                                  : registry.store().find_version(route.model, version_number(target, ErrorKind::kInvalidArgument)).has_value();
         if (!exists) {
           return json_error(409, "route target \"" + target + "\" does not exist for model \"" + route.model + "\"; the route was not changed");
         }

@@ -65,7 +65,7 @@ OrchardService::Routed OrchardService::route(const std::string& endpoint, std::o
 
 InferResult OrchardService::execute(const Routed& routed, const InferRequest& request) {
   InferResult result = run_inference(routed.version, request);
-  if (routed.endpoint && !routed.endpoint->shadows.empty()) {
+  if (routed.endpoint && !routed.endpoint->shadows.empty() && shadows_.has_room(request.count * routed.endpoint->shadows.size())) {
     const Model& primary = routed.version->predictor->model();
     auto shared = std::make_shared<const InferRequest>(request);
     for (const auto& shadow : routed.endpoint->shadows) {

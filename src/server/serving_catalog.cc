@@ -39,20 +39,25 @@ const ServedEndpoint::Arm& ServedEndpoint::pick(std::string_view sticky_value, d
   return arms.back();
 }
 
-ServingCatalog::ServingCatalog(Registry& registry) : registry_(registry) {
+namespace {
+std::atomic<std::uint64_t> next_catalog_id{1};
+}
+
+ServingCatalog::ServingCatalog(Registry& registry) : registry_(registry), id_(next_catalog_id++) {
   snapshot_ = std::make_shared<CatalogSnapshot>();
 }
 
 std::shared_ptr<const CatalogSnapshot> ServingCatalog::current() const {
-  thread_local const ServingCatalog* owner = nullptr;
+  // Keyed by the catalog's id, not its address: a new catalog at a reused address is another catalog.
+  thread_local std::uint64_t owner = 0;
   thread_local std::uint64_t seen = ~0ull;
   thread_local std::shared_ptr<const CatalogSnapshot> cached;
   const std::uint64_t generation = generation_.load(std::memory_order_acquire);
-  if (owner != this || seen != generation) {
+  if (owner != id_ || seen != generation) {
     std::lock_guard lock(snapshot_mutex_);
     cached = snapshot_;
     seen = cached->generation;
-    owner = this;
+    owner = id_;
   }
   return cached;
 }
@@ -145,7 +150,7 @@ void ServingCatalog::refresh() {
         endpoint.sticky_field = route.sticky.substr(6);
       }
       if (!endpoint.arms.empty()) next->endpoints.emplace(endpoint.name, std::move(endpoint));
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       // One broken route must not take the others down: it keeps serving what it served before.
       next->problems.push_back("endpoint " + route.endpoint + ": " + e.what());
       if (auto old = previous->endpoints.find(route.endpoint); old != previous->endpoints.end()) {
@@ -163,7 +168,11 @@ void ServingCatalog::set_unloaded(const std::string& endpoint, bool unloaded) {
     std::lock_guard lock(refresh_mutex_);
     if (unloaded) {
       unloaded_.insert(endpoint);
-      for (auto it = pinned_.begin(); it != pinned_.end();) it = it->first.first == endpoint ? pinned_.erase(it) : std::next(it);
+      // Drop what was pinned for the endpoint's model (an endpoint may be named otherwise than its model).
+      std::string model = endpoint;
+      const auto snapshot = current();
+      if (auto it = snapshot->endpoints.find(endpoint); it != snapshot->endpoints.end()) model = it->second.model;
+      for (auto it = pinned_.begin(); it != pinned_.end();) it = it->first.first == model ? pinned_.erase(it) : std::next(it);
     } else {
       unloaded_.erase(endpoint);
     }
@@ -186,8 +195,22 @@ std::shared_ptr<const LoadedVersion> ServingCatalog::version(const std::string& 
   if (auto it = snapshot->versions.find({model, number}); it != snapshot->versions.end()) return it->second;
   auto loaded = load(model, number, snapshot->versions);
   pinned_[{model, number}] = loaded;
+  pinned_order_.emplace_back(model, number);
   auto next = std::make_shared<CatalogSnapshot>(*snapshot);
   next->versions[{model, number}] = loaded;
+  while (pinned_order_.size() > kMaxPinned) {
+    const auto oldest = pinned_order_.front();
+    pinned_order_.pop_front();
+    if (pinned_.erase(oldest)) {
+      // Still in the snapshot only if a route serves it.
+      bool routed = false;
+      for (const auto& [name, endpoint] : next->endpoints) {
+        for (const auto& arm : endpoint.arms) routed = routed || (arm.version->model == oldest.first && arm.version->number == oldest.second);
+        for (const auto& shadow : endpoint.shadows) routed = routed || (shadow->model == oldest.first && shadow->number == oldest.second);
+      }
+      if (!routed) next->versions.erase(oldest);
+    }
+  }
   publish(std::move(next));
   return loaded;
 }

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -94,7 +95,12 @@ class ServingCatalog {
   mutable std::mutex snapshot_mutex_;        // guards snapshot_ (taken only when the generation moved)
   std::shared_ptr<const CatalogSnapshot> snapshot_;
   std::atomic<std::uint64_t> generation_{0};
-  std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<const LoadedVersion>> pinned_;  // loaded on demand
+  // Versions loaded on demand (requests naming a version no route serves), oldest first; at most
+  // kMaxPinned are kept, so requests cannot make the server hold the whole registry in memory.
+  std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<const LoadedVersion>> pinned_;
+  std::deque<std::pair<std::string, std::int64_t>> pinned_order_;
+  static constexpr std::size_t kMaxPinned = 8;
+  const std::uint64_t id_;  // distinguishes catalogs in the per-thread snapshot cache
   std::set<std::string> unloaded_;  // guarded by refresh_mutex_
 };
 
