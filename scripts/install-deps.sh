@@ -6,7 +6,7 @@ PACKAGES=(
   build-essential cmake ccache pkg-config
   nlohmann-json3-dev   # JSON and UBJSON (XGBoost models, registry records)
   libsqlite3-dev libssl-dev libpq-dev   # registry: SQLite and PostgreSQL stores, SHA-256
-  postgresql python3-sklearn sqlite3   # tests: a throwaway PostgreSQL cluster; scikit-learn as the metrics reference
+  postgresql python3-sklearn sqlite3 prometheus   # tests: a throwaway PostgreSQL cluster; scikit-learn as the metrics reference; promtool
   libcli11-dev         # command line
   libyaml-cpp-dev      # orchard.yaml metadata for `orchard sync`
   libgtest-dev libgmock-dev   # tests

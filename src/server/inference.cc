@@ -60,7 +60,7 @@ void ShadowRunner::loop() {
     busy_ = true;
     lock.unlock();
     try {
-      run_inference(version, *request);
+      run_inference(version, *request, /*shadow=*/true);
       ++version->shadow_requests;
     } catch (...) {
       ++version->failures;
@@ -82,7 +82,7 @@ std::vector<std::string> output_names(const Predictor& predictor, bool raw) {
   return names;
 }
 
-InferResult run_inference(const std::shared_ptr<const LoadedVersion>& version, const InferRequest& request) {
+InferResult run_inference(const std::shared_ptr<const LoadedVersion>& version, const InferRequest& request, bool shadow) {
   const auto start = std::chrono::steady_clock::now();
   const Predictor& predictor = *version->predictor;
   InferResult result;
@@ -94,10 +94,12 @@ InferResult run_inference(const std::shared_ptr<const LoadedVersion>& version, c
   } else {
     predictor.predict_rows(request.rows.data(), request.count, result.values.data(), request.raw);
   }
+  const auto ns = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+  if (shadow) return result;  // counted in shadow_requests by the caller
   ++version->requests;
   version->rows += request.count;
-  version->nanoseconds += static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+  version->nanoseconds += ns;
+  version->latency.record(ns);
   return result;
 }
 

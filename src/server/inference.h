@@ -54,8 +54,8 @@ class ShadowRunner {
   std::thread thread_;
 };
 
-// Runs the request on `version`, updating its counters.
-InferResult run_inference(const std::shared_ptr<const LoadedVersion>& version, const InferRequest& request);
+// Runs the request on `version`, updating its counters (and its latency histogram unless `shadow`).
+InferResult run_inference(const std::shared_ptr<const LoadedVersion>& version, const InferRequest& request, bool shadow = false);
 
 // Output column names: the model's output names, or margin / margin_K when raw.
 std::vector<std::string> output_names(const Predictor& predictor, bool raw);

@@ -1,6 +1,8 @@
 #include "server/service.h"
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include "common/error.h"
 #include "registry/registry.h"
@@ -98,6 +100,15 @@ InferResult OrchardService::execute(const Routed& routed, const InferRequest& re
 }
 
 HttpResponse OrchardService::handle(HttpRequest&& request) {
+  const auto started = std::chrono::steady_clock::now();
+  HttpResponse response = dispatch(std::move(request));
+  if (response.status >= 100 && response.status < 600) responses_by_status_[response.status].fetch_add(1, std::memory_order_relaxed);
+  request_latency_.record(static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count()));
+  return response;
+}
+
+HttpResponse OrchardService::dispatch(HttpRequest&& request) {
   try {
     const std::string_view path = request.path();
     if (path == "/v2" || path.rfind("/v2/", 0) == 0) return handle_kserve_v2(*this, request);
@@ -117,6 +128,13 @@ HttpResponse OrchardService::handle(HttpRequest&& request) {
       }
       return handle_invocations(*this, request, snapshot->endpoints.begin()->first);
     }
+    if (path == "/metrics") {
+      if (request.method != "GET") return json_error(405, "use GET for /metrics");
+      HttpResponse response;
+      response.content_type = "text/plain; version=0.0.4";
+      response.body = metrics_text();
+      return response;
+    }
     if (path == "/ping" || path == "/health") {
       HttpResponse response;
       response.body = "{\"status\":\"ok\"}";
@@ -128,6 +146,72 @@ HttpResponse OrchardService::handle(HttpRequest&& request) {
   } catch (const Error& e) {
     return json_error(status_for(e), e.what());
   }
+}
+
+namespace {
+
+void append_histogram(std::string& out, const char* name, const std::string& labels, const LatencyHistogram& histogram) {
+  std::uint64_t cumulative = 0;
+  const std::string prefix = labels.empty() ? "{" : "{" + labels + ",";
+  for (std::size_t b = 0; b < kLatencyBuckets; ++b) {
+    cumulative += histogram.buckets[b].load(std::memory_order_relaxed);
+    char le[32];
+    if (b + 1 < kLatencyBuckets) std::snprintf(le, sizeof le, "%g", kLatencyBounds[b]);
+    else std::snprintf(le, sizeof le, "+Inf");
+    out += std::string(name) + "_bucket" + prefix + "le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  char sum[64];
+  std::snprintf(sum, sizeof sum, "%.9f", static_cast<double>(histogram.nanoseconds.load(std::memory_order_relaxed)) * 1e-9);
+  const std::string braces = labels.empty() ? "" : "{" + labels + "}";
+  out += std::string(name) + "_sum" + braces + " " + sum + "\n";
+  out += std::string(name) + "_count" + braces + " " + std::to_string(cumulative) + "\n";
+}
+
+void header(std::string& out, const char* name, const char* type, const char* help) {
+  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
+}  // namespace
+
+std::string OrchardService::metrics_text() const {
+  const auto snapshot = catalog_.current();
+  std::string out;
+  header(out, "orchard_http_responses_total", "counter", "HTTP responses by status code.");
+  for (int code = 100; code < 600; ++code) {
+    const auto n = responses_by_status_[code].load(std::memory_order_relaxed);
+    if (n) out += "orchard_http_responses_total{code=\"" + std::to_string(code) + "\"} " + std::to_string(n) + "\n";
+  }
+  header(out, "orchard_http_request_duration_seconds", "histogram", "Time to answer a request, from parsed request to response.");
+  append_histogram(out, "orchard_http_request_duration_seconds", "", request_latency_);
+
+  auto label = [](const LoadedVersion& v) { return "model=\"" + v.model + "\",version=\"" + std::to_string(v.number) + "\""; };
+  header(out, "orchard_predictions_total", "counter", "Prediction requests answered by each loaded model version.");
+  for (const auto& [key, v] : snapshot->versions) out += "orchard_predictions_total{" + label(*v) + "} " + std::to_string(v->requests.load()) + "\n";
+  header(out, "orchard_predicted_rows_total", "counter", "Rows predicted by each loaded model version.");
+  for (const auto& [key, v] : snapshot->versions) out += "orchard_predicted_rows_total{" + label(*v) + "} " + std::to_string(v->rows.load()) + "\n";
+  header(out, "orchard_shadow_predictions_total", "counter", "Shadow calls answered by each version (answers never returned).");
+  for (const auto& [key, v] : snapshot->versions) out += "orchard_shadow_predictions_total{" + label(*v) + "} " + std::to_string(v->shadow_requests.load()) + "\n";
+  header(out, "orchard_prediction_latency_seconds", "histogram", "Model time per prediction request, by version.");
+  for (const auto& [key, v] : snapshot->versions) append_histogram(out, "orchard_prediction_latency_seconds", label(*v), v->latency);
+  header(out, "orchard_model_load_seconds", "gauge", "Time to read, verify, compile and warm each loaded version.");
+  for (const auto& [key, v] : snapshot->versions) {
+    char value[32];
+    std::snprintf(value, sizeof value, "%.6f", v->load_seconds);
+    out += "orchard_model_load_seconds{" + label(*v) + "} " + value + "\n";
+  }
+  header(out, "orchard_model_artifact_bytes", "gauge", "Size of each loaded version's model file.");
+  for (const auto& [key, v] : snapshot->versions) out += "orchard_model_artifact_bytes{" + label(*v) + "} " + std::to_string(v->artifact_bytes) + "\n";
+  header(out, "orchard_loaded_versions", "gauge", "Model versions loaded and warmed.");
+  out += "orchard_loaded_versions " + std::to_string(snapshot->versions.size()) + "\n";
+  header(out, "orchard_endpoints", "gauge", "Endpoints being served.");
+  out += "orchard_endpoints " + std::to_string(snapshot->endpoints.size()) + "\n";
+  header(out, "orchard_endpoint_problems", "gauge", "Routes that could not be applied at the last refresh.");
+  out += "orchard_endpoint_problems " + std::to_string(snapshot->problems.size()) + "\n";
+  header(out, "orchard_shadow_dropped_total", "counter", "Shadow calls dropped because the shadow queue was full.");
+  out += "orchard_shadow_dropped_total " + std::to_string(shadows_.dropped()) + "\n";
+  header(out, "orchard_catalog_generation", "gauge", "Generation of the serving catalog (it grows by one per swap).");
+  out += "orchard_catalog_generation " + std::to_string(snapshot->generation) + "\n";
+  return out;
 }
 
 }  // namespace orchard

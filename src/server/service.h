@@ -48,14 +48,20 @@ class OrchardService {
   ShadowRunner& shadows() { return shadows_; }
   const ServiceLimits& limits() const { return limits_; }
   void set_ready(bool ready) { ready_ = ready; }
+  // GET /metrics: the Prometheus text exposition format.
+  std::string metrics_text() const;
   bool ready() const { return ready_; }
 
  private:
+  HttpResponse dispatch(HttpRequest&& request);
+
   Registry& registry_;
   ServingCatalog& catalog_;
   ServiceLimits limits_;
   ShadowRunner shadows_;
   std::atomic<bool> ready_{false};
+  std::atomic<std::uint64_t> responses_by_status_[600] = {};
+  LatencyHistogram request_latency_;  // every HTTP request the service answers, end to end in the service
 };
 
 // Adapters (one file each).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <vector>
 
@@ -74,7 +75,9 @@ std::shared_ptr<const LoadedVersion> ServingCatalog::load(
     const std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<const LoadedVersion>>& known) {
   if (auto it = known.find({model, number}); it != known.end()) return it->second;
   const VersionRecord record = registry_.resolve(ModelRef{model, number, std::nullopt});
+  const auto started = std::chrono::steady_clock::now();
   auto loaded = std::make_shared<LoadedVersion>();
+  loaded->artifact_bytes = record.artifact_size;
   loaded->model = model;
   loaded->number = number;
   loaded->artifact_sha256 = record.artifact_sha256;
@@ -83,6 +86,7 @@ std::shared_ptr<const LoadedVersion> ServingCatalog::load(
   std::vector<double> row(static_cast<std::size_t>(std::max(1, loaded->predictor->num_features())), std::nan(""));
   std::vector<double> out(static_cast<std::size_t>(std::max(loaded->predictor->num_values(false), loaded->predictor->num_values(true))));
   loaded->predictor->predict_row(row.data(), out.data(), false);
+  loaded->load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return loaded;
 }
 

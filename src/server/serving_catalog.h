@@ -25,7 +25,24 @@ namespace orchard {
 
 class Registry;
 
-// A version loaded and warmed, with counters for /stats.
+// Upper bounds (seconds) of the latency histograms exported at /metrics.
+inline constexpr double kLatencyBounds[] = {25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 1.0};
+inline constexpr std::size_t kLatencyBuckets = sizeof(kLatencyBounds) / sizeof(kLatencyBounds[0]) + 1;  // + the +Inf bucket
+
+// A latency histogram updated with relaxed atomics (no lock on the request path).
+struct LatencyHistogram {
+  std::atomic<std::uint64_t> buckets[kLatencyBuckets] = {};  // not cumulative; the exporter sums
+  std::atomic<std::uint64_t> nanoseconds{0};
+  void record(std::uint64_t ns) {
+    const double seconds = static_cast<double>(ns) * 1e-9;
+    std::size_t b = 0;
+    while (b + 1 < kLatencyBuckets && seconds > kLatencyBounds[b]) ++b;
+    buckets[b].fetch_add(1, std::memory_order_relaxed);
+    nanoseconds.fetch_add(ns, std::memory_order_relaxed);
+  }
+};
+
+// A version loaded and warmed, with counters for /stats and /metrics.
 struct LoadedVersion {
   std::string model;
   std::int64_t number = 0;
@@ -36,6 +53,9 @@ struct LoadedVersion {
   mutable std::atomic<std::uint64_t> failures{0};
   mutable std::atomic<std::uint64_t> shadow_requests{0};
   mutable std::atomic<std::uint64_t> nanoseconds{0};
+  mutable LatencyHistogram latency;  // model time per request (live requests; shadows excluded)
+  double load_seconds = 0;           // read, verify, parse, compile and warm
+  std::int64_t artifact_bytes = 0;
 
   std::string label() const { return model + ":" + std::to_string(number); }
 };
