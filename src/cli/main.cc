@@ -8,6 +8,7 @@
 #include "cli/predict_command.h"
 #include "cli/registry_commands.h"
 #include "cli/serve_command.h"
+#include "cli/trace_command.h"
 #include "common/error.h"
 #include "engine/predictor.h"
 #include "formats/model_loader.h"
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
   add_registry_commands(app, run_registry_command);
   orchard::add_evaluate_commands(app, run_registry_command);
   orchard::add_serve_command(app, run_registry_command);
+  orchard::add_trace_command(app, run_registry_command);
 
   std::string inspect_path;
   auto* inspect_cmd = app.add_subcommand("inspect", "Describe a model file: format, objective, features, outputs, trees.");

@@ -12,6 +12,8 @@
 #include "server/http_server.h"
 #include "server/serving_catalog.h"
 #include "server/service.h"
+#include "tracing/prediction_log.h"
+#include "tracing/sqlite_prediction_sink.h"
 
 namespace orchard {
 namespace {
@@ -47,6 +49,7 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
     RegistryLocation where;
     HttpServerOptions http;
     bool demo = false;
+    bool no_trace = false;
     double poll_seconds = 2.0;
     std::size_t body_limit_mib = 16;
     std::size_t max_rows = 100000;
@@ -58,6 +61,7 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--port", o->http.port, "Port (0: any free port, printed at start)");
   cmd->add_option("--threads", o->http.threads, "Server threads (default: one per core)")->check(CLI::Range(0, 1024));
   cmd->add_flag("--demo", o->demo, "Register demo models first if the registry is empty");
+  cmd->add_flag("--no-trace", o->no_trace, "Do not record predictions in the prediction log (DATA/predictions.db)");
   cmd->add_option("--poll-seconds", o->poll_seconds, "How often to pick up registry changes made elsewhere (CLI, other servers)")->check(CLI::Range(0.1, 3600.0));
   cmd->add_option("--body-limit-mib", o->body_limit_mib, "Largest request body (larger gets 413)")->check(CLI::Range(1, 4096));
   cmd->add_option("--max-rows", o->max_rows, "Most rows per prediction request")->check(CLI::Range(1, 100000000));
@@ -74,7 +78,9 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
       catalog.refresh();
       ServiceLimits limits;
       limits.max_rows = o->max_rows;
-      OrchardService service(*registry, catalog, limits);
+      std::unique_ptr<PredictionLog> log;
+      if (!o->no_trace) log = std::make_unique<PredictionLog>(std::make_unique<SqlitePredictionSink>(o->where.data + "/predictions.db"));
+      OrchardService service(*registry, catalog, limits, log.get());
       service.set_ready(true);
       HttpServerOptions http = o->http;
       http.body_limit = o->body_limit_mib << 20;
@@ -106,6 +112,7 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
       wake.notify_all();
       poller.join();
       service.shadows().drain();
+      if (log) log->flush();
       std::cerr << "orchard: stopped\n";
       return 0;
     };

@@ -28,6 +28,10 @@ class SqlDatabase {
 
   // Runs one statement; returns its rows (empty for statements without results).
   virtual std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlParam>& params = {}) = 0;
+  // Runs one statement once per parameter set (a batch insert), prepared once. Default: query() each.
+  virtual void execute_many(const std::string& sql, const std::vector<std::vector<SqlParam>>& batches) {
+    for (const auto& params : batches) query(sql, params);
+  }
   // Runs a script of several statements without parameters (schema creation).
   virtual void exec_script(const std::string& sql) = 0;
 

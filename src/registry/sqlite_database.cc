@@ -56,6 +56,40 @@ void SqliteDatabase::begin_write() { exec_script("BEGIN IMMEDIATE"); }
 void SqliteDatabase::commit() { exec_script("COMMIT"); }
 void SqliteDatabase::rollback() noexcept { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
 
+namespace {
+int bind_all(sqlite3_stmt* statement, const std::vector<SqlParam>& params) {
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const int index = static_cast<int>(i + 1);
+    int rc = SQLITE_OK;
+    if (const auto* text = std::get_if<std::string>(&params[i])) {
+      rc = sqlite3_bind_text(statement, index, text->data(), static_cast<int>(text->size()), SQLITE_STATIC);
+    } else if (const auto* number = std::get_if<std::int64_t>(&params[i])) {
+      rc = sqlite3_bind_int64(statement, index, *number);
+    } else {
+      rc = sqlite3_bind_null(statement, index);
+    }
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
+}  // namespace
+
+void SqliteDatabase::execute_many(const std::string& sql, const std::vector<std::vector<SqlParam>>& batches) {
+  sqlite3_stmt* statement = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &statement, nullptr) != SQLITE_OK) fail("prepare");
+  struct Finalize {
+    sqlite3_stmt* s;
+    ~Finalize() { sqlite3_finalize(s); }
+  } finalize{statement};
+  for (const auto& params : batches) {
+    if (bind_all(statement, params) != SQLITE_OK) fail("bind");
+    const int rc = sqlite3_step(statement);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) fail("step");
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+  }
+}
+
 std::vector<SqlRow> SqliteDatabase::query(const std::string& sql, const std::vector<SqlParam>& params) {
   sqlite3_stmt* statement = nullptr;
   if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &statement, nullptr) != SQLITE_OK) fail("prepare");

@@ -22,6 +22,7 @@ class SqliteDatabase final : public SqlDatabase {
   void commit() override;
   void rollback() noexcept override;
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlParam>& params) override;
+  void execute_many(const std::string& sql, const std::vector<std::vector<SqlParam>>& batches) override;
   void exec_script(const std::string& sql) override;
   const char* dialect() const override { return "sqlite"; }
   const std::string& location() const override { return path_; }

@@ -60,8 +60,9 @@ void ShadowRunner::loop() {
     busy_ = true;
     lock.unlock();
     try {
-      run_inference(version, *request, /*shadow=*/true);
+      const InferResult result = run_inference(version, *request, /*shadow=*/true);
       ++version->shadow_requests;
+      if (observer_) observer_(version, *request, result);
     } catch (...) {
       ++version->failures;
     }
@@ -95,6 +96,7 @@ InferResult run_inference(const std::shared_ptr<const LoadedVersion>& version, c
     predictor.predict_rows(request.rows.data(), request.count, result.values.data(), request.raw);
   }
   const auto ns = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+  result.latency_us = static_cast<double>(ns) * 1e-3;
   if (shadow) return result;  // counted in shadow_requests by the caller
   ++version->requests;
   version->rows += request.count;

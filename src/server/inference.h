@@ -21,12 +21,16 @@ struct InferRequest {
   std::vector<double> rows;  // row-major, num_features values per row, NaN = missing
   std::size_t count = 0;
   bool raw = false;          // margins instead of predictions
+  std::string request_id;    // the client's X-Request-Id / traceparent, kept in the prediction log
+  std::string traceparent;
 };
 
 struct InferResult {
   std::shared_ptr<const LoadedVersion> version;
   std::vector<double> values;  // count * width
   int width = 0;
+  std::vector<std::string> prediction_ids;  // one per row when the prediction log is on
+  double latency_us = 0;
 };
 
 // Calls shadow versions off the request's path: a queue drained by one background thread. The queue
@@ -34,7 +38,10 @@ struct InferResult {
 // than slowing the live request or growing memory.
 class ShadowRunner {
  public:
+  // Called (on the shadow thread) with each shadow answer, e.g. to record it in the prediction log.
+  using Observer = std::function<void(const std::shared_ptr<const LoadedVersion>&, const InferRequest&, const InferResult&)>;
   ShadowRunner();
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
   ~ShadowRunner();  // drains the queue
   // Whether a request of `rows` rows would be queued now (check before copying the rows).
   bool has_room(std::size_t rows);
@@ -51,6 +58,7 @@ class ShadowRunner {
   bool busy_ = false;
   std::size_t queued_rows_ = 0;
   std::atomic<std::uint64_t> dropped_{0};
+  Observer observer_;
   std::thread thread_;
 };
 

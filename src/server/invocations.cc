@@ -246,6 +246,8 @@ HttpResponse handle_invocations(OrchardService& service, const HttpRequest& http
                              : rows_from_json(model, doc, service.limits().max_rows);
   if (request.count == 0) bad_request("the request has no rows");
   if (request.count > service.limits().max_rows) throw TooManyRows(request.count, service.limits().max_rows);
+  request.request_id = std::string(http.header("x-request-id"));
+  request.traceparent = std::string(http.header("traceparent"));
   const InferResult result = service.execute(routed, request);
   std::string body = "{\"predictions\":[";
   for (std::size_t r = 0; r < request.count; ++r) {
@@ -261,10 +263,17 @@ HttpResponse handle_invocations(OrchardService& service, const HttpRequest& http
     }
     body += ']';
   }
-  body += "],\"model_version\":\"" + routed.version->label() + "\"}";
+  body += "],\"model_version\":\"" + routed.version->label() + "\"";
+  if (!result.prediction_ids.empty()) {
+    body += ",\"prediction_ids\":[";
+    for (std::size_t i = 0; i < result.prediction_ids.size(); ++i) body += (i ? ",\"" : "\"") + result.prediction_ids[i] + "\"";
+    body += "]";
+  }
+  body += "}";
   HttpResponse response;
   response.body = std::move(body);
   response.headers.emplace_back(kVersionHeader, routed.version->label());
+  add_prediction_id_header(response, result);
   return response;
 }
 

@@ -327,6 +327,8 @@ HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path&
   const auto& chosen = routed.version;
   InferRequest request = build_rows(chosen->predictor->model(), tensors, service.limits().max_rows);
   request.raw = raw;
+  request.request_id = std::string(http.header("x-request-id"));
+  request.traceparent = std::string(http.header("traceparent"));
   const InferResult result = service.execute(routed, request);
 
   std::string_view id;
@@ -340,6 +342,11 @@ HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path&
     body += ",\"id\":\"";
     append_json_string(body, id);
     body += "\"";
+  }
+  if (!result.prediction_ids.empty()) {
+    body += ",\"parameters\":{\"prediction_ids\":[";
+    for (std::size_t i = 0; i < result.prediction_ids.size(); ++i) body += (i ? ",\"" : "\"") + result.prediction_ids[i] + "\"";
+    body += "]}";
   }
   const auto names = output_names(*chosen->predictor, raw);
   body += ",\"outputs\":[{\"name\":\"";
@@ -357,6 +364,7 @@ HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path&
     response.content_type = "application/octet-stream";
     response.headers.emplace_back("inference-header-content-length", std::to_string(json_length));
     response.headers.emplace_back(kVersionHeader, chosen->label());
+    add_prediction_id_header(response, result);
     return response;
   }
   body += "],\"data\":[";
@@ -367,6 +375,7 @@ HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path&
   body += "]}]}";
   HttpResponse response = ok_json(std::move(body));
   response.headers.emplace_back(kVersionHeader, chosen->label());
+  add_prediction_id_header(response, result);
   return response;
 }
 

@@ -33,6 +33,7 @@
 #include "registry/record_json.h"
 #include "registry/registry.h"
 #include "server/service.h"
+#include "tracing/prediction_record.h"
 
 namespace orchard {
 namespace {
@@ -233,6 +234,32 @@ HttpResponse push_version(OrchardService& service, const HttpRequest& request, c
   return reply(to_json(version), 201);
 }
 
+}  // namespace
+
+// A prediction with its lineage: the version's artifact, source, git commit and training data.
+json prediction_lineage(Registry& registry, const PredictionRecord& record) {
+  json out = {{"id", record.id}, {"time", record.time}, {"endpoint", record.endpoint}, {"model", record.model},
+              {"version", record.version}, {"arm", record.arm}, {"artifact_sha256", record.artifact_sha256},
+              {"inputs", json::object()}, {"outputs", json::parse(record.outputs_json)},
+              {"latency_us", record.latency_us}, {"request_id", record.request_id}, {"traceparent", record.traceparent}};
+  try {
+    const VersionRecord version = registry.resolve(ModelRef{record.model, record.version, std::nullopt});
+    json lineage = to_json(version);
+    // Inputs are stored as values in the version's feature order; its schema gives the names back.
+    const json values = json::parse(record.inputs_json);
+    const json& features = lineage["schema"]["features"];
+    for (std::size_t f = 0; f < values.size() && f < features.size(); ++f) out["inputs"][features[f]["name"].get<std::string>()] = values[f];
+    out["lineage"] = {{"source", lineage["source"]}, {"dataset", lineage["dataset"]}, {"artifact", lineage["artifact"]},
+                      {"created_at", lineage["created_at"]}, {"created_by", lineage["created_by"]}, {"metrics", lineage["metrics"]}};
+  } catch (const Error& e) {
+    out["lineage"] = {{"error", e.what()}};
+    out["inputs"] = json::parse(record.inputs_json);  // names unknown without the version
+  }
+  return out;
+}
+
+namespace {
+
 // POST /api/v1/models/{name}/evaluate?label=COL[&group=COL][&versions=1,2][&record=1][&speed=0], body: CSV.
 HttpResponse evaluate_versions(OrchardService& service, const HttpRequest& request, const std::string& name) {
   Registry& registry = service.registry();
@@ -305,6 +332,14 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
     if (method != "POST") return method_not_allowed("POST");
     service.catalog().refresh();
     return reply({{"endpoints", served_endpoints(service)}});
+  }
+  if (area == "predictions") {
+    if (parts.size() != 4) return json_error(404, "use /api/v1/predictions/ID");
+    if (method != "GET") return method_not_allowed("GET");
+    if (!service.prediction_log()) return json_error(404, "the prediction log is off (orchard serve --no-trace)");
+    const auto found = service.prediction_log()->find(parts[3]);
+    if (found.empty()) return json_error(404, "no prediction with id " + parts[3]);
+    return reply(prediction_lineage(registry, found.front()));
   }
   if (area == "gc") {
     if (method != "POST") return method_not_allowed("POST");

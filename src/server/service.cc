@@ -5,7 +5,9 @@
 #include <cstdio>
 
 #include "common/error.h"
+#include "registry/record_json.h"
 #include "registry/registry.h"
+#include "tracing/prediction_id.h"
 
 namespace orchard {
 
@@ -29,8 +31,40 @@ double uniform_draw() {
 
 }  // namespace
 
-OrchardService::OrchardService(Registry& registry, ServingCatalog& catalog, ServiceLimits limits)
-    : registry_(registry), catalog_(catalog), limits_(limits) {}
+OrchardService::OrchardService(Registry& registry, ServingCatalog& catalog, ServiceLimits limits, PredictionLog* log)
+    : registry_(registry), catalog_(catalog), limits_(limits), log_(log) {
+  if (log_) {
+    shadows_.set_observer([this](const std::shared_ptr<const LoadedVersion>& version, const InferRequest& request, const InferResult& result) {
+      InferResult copy = result;
+      Routed routed;
+      routed.endpoint_name = version->model;
+      record(routed, version, "shadow:" + std::to_string(version->number), request, copy);
+    });
+  }
+}
+
+void OrchardService::record(const Routed& routed, const std::shared_ptr<const LoadedVersion>& version, const std::string& arm,
+                            const InferRequest& request, InferResult& result) {
+  if (!log_) return;
+  PredictionEntry entry;
+  entry.ids.reserve(request.count);
+  for (std::size_t r = 0; r < request.count; ++r) entry.ids.push_back(new_prediction_id());
+  entry.time = utc_now();
+  entry.endpoint = routed.endpoint_name;
+  entry.model = version->model;
+  entry.version = version->number;
+  entry.artifact_sha256 = version->artifact_sha256;
+  entry.arm = arm;
+  entry.request_id = request.request_id;
+  entry.traceparent = request.traceparent;
+  entry.predictor = version->predictor;
+  entry.rows = request.rows;
+  entry.outputs = result.values;
+  entry.width = result.width;
+  entry.latency_us = result.latency_us;
+  result.prediction_ids = entry.ids;
+  if (!log_->enqueue(std::move(entry))) throw PredictionLogFull();
+}
 
 std::shared_ptr<const LoadedVersion> OrchardService::describe(const std::string& endpoint, std::optional<std::int64_t> version) {
   if (version) return catalog_.version(endpoint, *version);
@@ -51,8 +85,10 @@ const ServedEndpoint* OrchardService::find_endpoint(const CatalogSnapshot& snaps
 OrchardService::Routed OrchardService::route(const std::string& endpoint, std::optional<std::int64_t> version,
                                              std::string_view sticky_value) {
   Routed routed;
+  routed.endpoint_name = endpoint;
   if (version) {
     routed.version = catalog_.version(endpoint, *version);
+    routed.arm = std::to_string(*version);
     return routed;
   }
   routed.snapshot = catalog_.current();
@@ -61,12 +97,15 @@ OrchardService::Routed OrchardService::route(const std::string& endpoint, std::o
     throw Error(ErrorKind::kNotFound, "no model or endpoint named \"" + endpoint + "\" is being served", "",
                 "a registered model with a version, or an endpoint with a route");
   }
-  routed.version = routed.endpoint->pick(sticky_value, uniform_draw()).version;
+  const auto& arm = routed.endpoint->pick(sticky_value, uniform_draw());
+  routed.version = arm.version;
+  routed.arm = arm.target;
   return routed;
 }
 
 InferResult OrchardService::execute(const Routed& routed, const InferRequest& request) {
   InferResult result = run_inference(routed.version, request);
+  record(routed, routed.version, routed.arm, request, result);
   if (routed.endpoint && !routed.endpoint->shadows.empty() && shadows_.has_room(request.count * routed.endpoint->shadows.size())) {
     const Model& primary = routed.version->predictor->model();
     auto shared = std::make_shared<const InferRequest>(request);
@@ -143,6 +182,8 @@ HttpResponse OrchardService::dispatch(HttpRequest&& request) {
     return json_error(404, "no route for " + std::string(path) + " (see /api/v1/openapi.json, /v2, /endpoints/NAME/invocations)");
   } catch (const TooManyRows& e) {
     return json_error(413, e.what());
+  } catch (const PredictionLogFull& e) {
+    return json_error(503, e.what());
   } catch (const Error& e) {
     return json_error(status_for(e), e.what());
   }

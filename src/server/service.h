@@ -8,10 +8,13 @@
 #include <random>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "common/error.h"
 #include "server/http_message.h"
 #include "server/inference.h"
 #include "server/serving_catalog.h"
+#include "tracing/prediction_log.h"
 
 namespace orchard {
 
@@ -23,7 +26,9 @@ struct ServiceLimits {
 
 class OrchardService {
  public:
-  OrchardService(Registry& registry, ServingCatalog& catalog, ServiceLimits limits = {});
+  // `log`: where every predicted row is recorded (null: no prediction log).
+  OrchardService(Registry& registry, ServingCatalog& catalog, ServiceLimits limits = {}, PredictionLog* log = nullptr);
+  PredictionLog* prediction_log() { return log_; }
 
   HttpResponse handle(HttpRequest&& request);
 
@@ -34,6 +39,8 @@ class OrchardService {
     std::shared_ptr<const CatalogSnapshot> snapshot;
     std::shared_ptr<const LoadedVersion> version;
     const ServedEndpoint* endpoint = nullptr;  // null for a fixed version
+    std::string endpoint_name;                 // as requested
+    std::string arm;                           // the route target that answered ("@production", "3")
   };
   Routed route(const std::string& endpoint, std::optional<std::int64_t> version, std::string_view sticky_value);
   // The endpoint (if any) of a request before routing, to read its sticky key settings.
@@ -55,19 +62,31 @@ class OrchardService {
  private:
   HttpResponse dispatch(HttpRequest&& request);
 
+  void record(const Routed& routed, const std::shared_ptr<const LoadedVersion>& version, const std::string& arm,
+              const InferRequest& request, InferResult& result);
+
   Registry& registry_;
   ServingCatalog& catalog_;
   ServiceLimits limits_;
+  PredictionLog* log_;
   ShadowRunner shadows_;
   std::atomic<bool> ready_{false};
   std::atomic<std::uint64_t> responses_by_status_[600] = {};
   LatencyHistogram request_latency_;  // every HTTP request the service answers, end to end in the service
 };
 
+// A logged prediction with its version's lineage (GET /api/v1/predictions/ID, `orchard trace`).
+nlohmann::json prediction_lineage(Registry& registry, const PredictionRecord& record);
+
 // Adapters (one file each).
 HttpResponse handle_kserve_v2(OrchardService& service, const HttpRequest& request);
 HttpResponse handle_invocations(OrchardService& service, const HttpRequest& request, const std::string& endpoint);
 HttpResponse handle_management(OrchardService& service, const HttpRequest& request);
+
+// The prediction log is full: answered 503 (the request is not acknowledged, nothing is lost).
+struct PredictionLogFull : Error {
+  PredictionLogFull() : Error(ErrorKind::kIo, "the prediction log is full; retry in a moment") {}
+};
 
 // A request with more rows than ServiceLimits::max_rows: answered 413.
 struct TooManyRows : Error {
@@ -78,5 +97,13 @@ struct TooManyRows : Error {
 
 // "orchard-model-version: churn:3": every prediction response says which version answered.
 inline constexpr const char* kVersionHeader = "orchard-model-version";
+
+// "orchard-prediction-id": the ids of the rows (comma-separated, up to 16; the body has them all).
+inline void add_prediction_id_header(HttpResponse& response, const InferResult& result) {
+  if (result.prediction_ids.empty()) return;
+  std::string ids;
+  for (std::size_t i = 0; i < result.prediction_ids.size() && i < 16; ++i) ids += (i ? "," : "") + result.prediction_ids[i];
+  response.headers.emplace_back("orchard-prediction-id", std::move(ids));
+}
 
 }  // namespace orchard
