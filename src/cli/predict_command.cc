@@ -25,15 +25,6 @@ void append_number(std::string& out, double value) {
   out.append(buffer, end);
 }
 
-std::vector<std::string> output_header(const Predictor& predictor, bool raw) {
-  if (!raw) return predictor.model().output_names;
-  const int n = predictor.num_values(true);
-  if (n == 1) return {"margin"};
-  std::vector<std::string> names;
-  for (int k = 0; k < n; ++k) names.push_back("margin_" + std::to_string(k));
-  return names;
-}
-
 }  // namespace
 
 std::uint64_t run_predict(const PredictOptions& options, std::ostream& log) {
@@ -62,7 +53,7 @@ std::uint64_t run_predict(const PredictOptions& options, std::ostream& log) {
   std::string text;
 
   {
-    const auto header = output_header(predictor, options.raw);
+    const auto header = predictor.value_names(options.raw);
     for (std::size_t k = 0; k < header.size(); ++k) text += (k ? "," : "") + header[k];
     text += '\n';
   }

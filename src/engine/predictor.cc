@@ -18,6 +18,15 @@ Predictor::Predictor(Model model, const std::string& where) : model_(std::move(m
   kernel_ = compile_forest(model_);
 }
 
+std::vector<std::string> Predictor::value_names(bool raw) const {
+  if (!raw) return model_.output_names;
+  const int n = num_values(true);
+  if (n == 1) return {"margin"};
+  std::vector<std::string> names;
+  for (int k = 0; k < n; ++k) names.push_back("margin_" + std::to_string(k));
+  return names;
+}
+
 void Predictor::finish(double* margins, double* out, bool raw) const {
   const int outputs = model_.num_outputs;
   if (model_.average_divisor != 1.0 && (!raw || model_.raw_is_averaged)) {

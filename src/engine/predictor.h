@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "engine/compiled_forest.h"
 #include "engine/model.h"
@@ -24,6 +26,8 @@ class Predictor {
   // Values per row: margins with raw = true, predictions otherwise.
   int num_values(bool raw) const { return raw ? model_.num_outputs : model_.num_predictions(); }
   std::string describe() const { return kernel_->describe(); }
+  // Names of the num_values(raw) columns: the model's output names, or margin / margin_K when raw.
+  std::vector<std::string> value_names(bool raw) const;
 
   // row: num_features() values in the model's feature order (NaN = missing); out: num_values(raw).
   void predict_row(const double* row, double* out, bool raw) const;

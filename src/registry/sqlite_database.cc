@@ -97,18 +97,7 @@ std::vector<SqlRow> SqliteDatabase::query(const std::string& sql, const std::vec
     sqlite3_stmt* s;
     ~Finalize() { sqlite3_finalize(s); }
   } finalize{statement};
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    const int index = static_cast<int>(i + 1);
-    int rc = SQLITE_OK;
-    if (const auto* text = std::get_if<std::string>(&params[i])) {
-      rc = sqlite3_bind_text(statement, index, text->data(), static_cast<int>(text->size()), SQLITE_TRANSIENT);
-    } else if (const auto* number = std::get_if<std::int64_t>(&params[i])) {
-      rc = sqlite3_bind_int64(statement, index, *number);
-    } else {
-      rc = sqlite3_bind_null(statement, index);
-    }
-    if (rc != SQLITE_OK) fail("bind");
-  }
+  if (bind_all(statement, params) != SQLITE_OK) fail("bind");
   std::vector<SqlRow> rows;
   for (;;) {
     const int rc = sqlite3_step(statement);

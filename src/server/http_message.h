@@ -2,6 +2,8 @@
 #pragma once
 
 #include <string>
+
+#include "common/json_text.h"
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -41,7 +43,5 @@ bool json_content_type(std::string_view content_type);
 // {"error": "..."} with the given status (the Open Inference Protocol's error form, used everywhere).
 HttpResponse json_error(int status, const std::string& message);
 
-// Escapes a string for a JSON string literal (without the quotes).
-void append_json_string(std::string& out, std::string_view text);
 
 }  // namespace orchard

@@ -74,15 +74,6 @@ void ShadowRunner::loop() {
   }
 }
 
-std::vector<std::string> output_names(const Predictor& predictor, bool raw) {
-  if (!raw) return predictor.model().output_names;
-  const int n = predictor.num_values(true);
-  if (n == 1) return {"margin"};
-  std::vector<std::string> names;
-  for (int k = 0; k < n; ++k) names.push_back("margin_" + std::to_string(k));
-  return names;
-}
-
 InferResult run_inference(const std::shared_ptr<const LoadedVersion>& version, const InferRequest& request, bool shadow) {
   const auto start = std::chrono::steady_clock::now();
   const Predictor& predictor = *version->predictor;
@@ -105,15 +96,5 @@ InferResult run_inference(const std::shared_ptr<const LoadedVersion>& version, c
   return result;
 }
 
-void append_json_number(std::string& out, double value) {
-  if (!std::isfinite(value)) {
-    out += "null";
-    return;
-  }
-  char buffer[32];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  (void)ec;
-  out.append(buffer, end);
-}
 
 }  // namespace orchard

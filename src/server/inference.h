@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/json_text.h"
 #include "server/serving_catalog.h"
 
 namespace orchard {
@@ -65,10 +66,5 @@ class ShadowRunner {
 // Runs the request on `version`, updating its counters (and its latency histogram unless `shadow`).
 InferResult run_inference(const std::shared_ptr<const LoadedVersion>& version, const InferRequest& request, bool shadow = false);
 
-// Output column names: the model's output names, or margin / margin_K when raw.
-std::vector<std::string> output_names(const Predictor& predictor, bool raw);
-
-// Shortest round-trip text for a double; "null" for NaN and infinities (JSON has neither).
-void append_json_number(std::string& out, double value);
 
 }  // namespace orchard

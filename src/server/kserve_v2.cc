@@ -348,7 +348,7 @@ HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path&
     for (std::size_t i = 0; i < result.prediction_ids.size(); ++i) body += (i ? ",\"" : "\"") + result.prediction_ids[i] + "\"";
     body += "]}";
   }
-  const auto names = output_names(*chosen->predictor, raw);
+  const auto names = chosen->predictor->value_names(raw);
   body += ",\"outputs\":[{\"name\":\"";
   append_json_string(body, result.width == 1 ? names[0] : std::string(raw ? "margins" : "predictions"));
   body += "\",\"datatype\":\"FP64\",\"shape\":[" + std::to_string(request.count);

@@ -1,5 +1,7 @@
 #include "tracing/prediction_log.h"
 
+#include "common/json_text.h"
+
 #include <charconv>
 #include <cmath>
 #include <iostream>
@@ -8,17 +10,6 @@ namespace orchard {
 namespace {
 
 constexpr std::uint64_t kEarlyWriteRows = 4096;  // write without waiting for the interval
-
-void append_number(std::string& out, double value) {
-  if (!std::isfinite(value)) {
-    out += "null";
-    return;
-  }
-  char buffer[32];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  (void)ec;
-  out.append(buffer, end);
-}
 
 std::vector<PredictionRecord> to_records(const PredictionEntry& entry) {
   std::vector<PredictionRecord> records;
@@ -41,13 +32,13 @@ std::vector<PredictionRecord> to_records(const PredictionEntry& entry) {
     record.inputs_json = "[";
     for (std::size_t f = 0; f < nf; ++f) {
       if (f) record.inputs_json += ',';
-      append_number(record.inputs_json, entry.rows[r * nf + f]);
+      append_json_number(record.inputs_json, entry.rows[r * nf + f]);
     }
     record.inputs_json += ']';
     record.outputs_json = "[";
     for (std::size_t k = 0; k < width; ++k) {
       if (k) record.outputs_json += ',';
-      append_number(record.outputs_json, entry.outputs[r * width + k]);
+      append_json_number(record.outputs_json, entry.outputs[r * width + k]);
     }
     record.outputs_json += ']';
     records.push_back(std::move(record));
