@@ -21,17 +21,6 @@ namespace orchard {
 namespace {
 namespace fs = std::filesystem;
 
-const char* kind_name(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kInvalidArgument: return "kInvalidArgument";
-    case ErrorKind::kInvalidModel: return "kInvalidModel";
-    case ErrorKind::kNotFound: return "kNotFound";
-    case ErrorKind::kIo: return "kIo";
-    case ErrorKind::kInternal: return "kInternal";
-  }
-  return "?";
-}
-
 // SHA-256 test vectors (FIPS 180-2).
 const std::string kEmptyDigest = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 const std::string kAbcDigest = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
@@ -152,7 +141,7 @@ TEST_F(ArtifactStoreTest, CorruptedFileIsAnIoErrorNamingThePathAndBothDigests) {
       ADD_FAILURE() << "read a corrupted artifact";
     } catch (const Error& e) {
       const std::string message = e.what();
-      EXPECT_STREQ(kind_name(e.kind()), "kIo") << message;
+      EXPECT_STREQ(testing::kind_name(e.kind()), "kIo") << message;
       EXPECT_NE(message.find(path), std::string::npos) << message;
       EXPECT_NE(message.find(digest), std::string::npos) << message;
       EXPECT_NE(message.find(actual), std::string::npos) << message;
@@ -173,7 +162,7 @@ TEST_F(ArtifactStoreTest, MissingArtifactIsNotFound) {
       store.read(name);
       ADD_FAILURE() << "read " << name;
     } catch (const Error& e) {
-      EXPECT_STREQ(kind_name(e.kind()), "kNotFound") << e.what();
+      EXPECT_STREQ(testing::kind_name(e.kind()), "kNotFound") << e.what();
     }
   }
 }

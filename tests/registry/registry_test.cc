@@ -27,29 +27,9 @@
 
 namespace orchard {
 namespace {
+using testing::kind_name;
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-const char* kind_name(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kInvalidArgument: return "kInvalidArgument";
-    case ErrorKind::kInvalidModel: return "kInvalidModel";
-    case ErrorKind::kNotFound: return "kNotFound";
-    case ErrorKind::kIo: return "kIo";
-    case ErrorKind::kInternal: return "kInternal";
-  }
-  return "?";
-}
-
-#define EXPECT_ERROR_KIND(statement, expected_kind)                                      \
-  do {                                                                          \
-    try {                                                                       \
-      statement;                                                                \
-      ADD_FAILURE() << #statement " did not throw";                             \
-    } catch (const ::orchard::Error& error_) {                                  \
-      EXPECT_STREQ(kind_name(error_.kind()), kind_name(expected_kind)) << error_.what(); \
-    }                                                                           \
-  } while (0)
 
 std::string example(const std::string& relative) { return testing::source_dir() + "/examples/" + relative; }
 const std::string kChurnXgb = "churn/churn_xgboost.ubj";

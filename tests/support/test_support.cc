@@ -12,6 +12,17 @@
 
 namespace orchard::testing {
 
+const char* kind_name(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kInvalidArgument: return "kInvalidArgument";
+    case ErrorKind::kInvalidModel: return "kInvalidModel";
+    case ErrorKind::kNotFound: return "kNotFound";
+    case ErrorKind::kIo: return "kIo";
+    case ErrorKind::kInternal: return "kInternal";
+  }
+  return "?";
+}
+
 std::optional<std::string> fixtures_dir() {
   std::string dir = ORCHARD_DEFAULT_FIXTURES;
   if (const char* env = std::getenv("ORCHARD_FIXTURES"); env && *env) dir = env;

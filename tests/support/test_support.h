@@ -6,7 +6,24 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
+
 namespace orchard::testing {
+
+// The name of an ErrorKind, for readable failure messages.
+const char* kind_name(ErrorKind kind);
+
+// Expects `statement` to throw orchard::Error of `expected_kind`.
+#define EXPECT_ERROR_KIND(statement, expected_kind)                                                        \
+  do {                                                                                                     \
+    try {                                                                                                  \
+      statement;                                                                                           \
+      ADD_FAILURE() << #statement " did not throw";                                                        \
+    } catch (const ::orchard::Error& error_) {                                                             \
+      EXPECT_STREQ(::orchard::testing::kind_name(error_.kind()), ::orchard::testing::kind_name(expected_kind)) \
+          << error_.what();                                                                                \
+    }                                                                                                      \
+  } while (0)
 
 // The fixtures directory (ORCHARD_FIXTURES, else ../shared/fixtures beside the repository), or
 // nullopt if it does not exist (a user's machine); tests that need it skip with a message.
