@@ -26,18 +26,8 @@ using testing::row_lists;
 using testing::ServerProcess;
 using testing::values_match;
 
-class InvocationsTest : public ::testing::Test {
+class InvocationsTest : public testing::DemoServerTest {
  protected:
-  static void SetUpTestSuite() { server_ = std::make_unique<ServerProcess>(); }
-  static void TearDownTestSuite() {
-    if (!server_) return;
-    EXPECT_EQ(server_->stop(), 0) << server_->log();
-    server_.reset();
-  }
-  void SetUp() override {
-    ASSERT_TRUE(server_) << "the server did not start";
-    client_ = std::make_unique<HttpClient>(server_->port());
-  }
 
   Response invoke(const std::string& endpoint, const std::string& body, const testing::Headers& headers = {}) {
     return client_->post("/endpoints/" + endpoint + "/invocations", body, headers);
@@ -63,8 +53,6 @@ class InvocationsTest : public ::testing::Test {
     EXPECT_TRUE(values_match(predictions(response), expected));
   }
 
-  static inline std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<HttpClient> client_;
 };
 
 TEST_F(InvocationsTest, DataframeSplit) {

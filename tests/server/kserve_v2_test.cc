@@ -32,25 +32,13 @@ using testing::v2_matrix;
 using testing::v2_output;
 using testing::values_match;
 
-class KServeV2Test : public ::testing::Test {
+class KServeV2Test : public testing::DemoServerTest {
  protected:
-  static void SetUpTestSuite() { server_ = std::make_unique<ServerProcess>(); }
-  static void TearDownTestSuite() {
-    if (!server_) return;
-    EXPECT_EQ(server_->stop(), 0) << server_->log();
-    server_.reset();
-  }
-  void SetUp() override {
-    ASSERT_TRUE(server_) << "the server did not start";
-    client_ = std::make_unique<HttpClient>(server_->port());
-  }
 
   Response infer(const std::string& model, const json& body, const testing::Headers& headers = {}) {
     return client_->post("/v2/models/" + model + "/infer", body.dump(), headers);
   }
 
-  static inline std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<HttpClient> client_;
 };
 
 TEST_F(KServeV2Test, ServerMetadataAndHealth) {
@@ -484,16 +472,9 @@ TEST_F(KServeV2Test, HeadHasNoBody) {
 }
 
 // A server with small limits: 1 MiB bodies and 10 rows per request.
-class KServeV2LimitsTest : public ::testing::Test {
+class KServeV2LimitsTest : public testing::DemoServerTest {
  protected:
-  static void SetUpTestSuite() { server_ = std::make_unique<ServerProcess>(std::vector<std::string>{"--body-limit-mib", "1", "--max-rows", "10"}); }
-  static void TearDownTestSuite() {
-    if (!server_) return;
-    EXPECT_EQ(server_->stop(), 0) << server_->log();
-    server_.reset();
-  }
-  void SetUp() override { ASSERT_TRUE(server_) << "the server did not start"; }
-  static inline std::unique_ptr<ServerProcess> server_;
+  static void SetUpTestSuite() { start({"--body-limit-mib", "1", "--max-rows", "10"}); }
 };
 
 TEST_F(KServeV2LimitsTest, TooManyRows) {

@@ -11,6 +11,7 @@
 
 #include "server/http_client.h"
 #include "server/server_fixture.h"
+#include "support/test_support.h"
 
 namespace orchard {
 namespace {
@@ -27,25 +28,8 @@ using testing::v2_matrix;
 using testing::v2_output;
 using testing::values_match;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-class ManagementApiTest : public ::testing::Test {
+class ManagementApiTest : public testing::DemoServerTest {
  protected:
-  static void SetUpTestSuite() { server_ = std::make_unique<ServerProcess>(); }
-  static void TearDownTestSuite() {
-    if (!server_) return;
-    EXPECT_EQ(server_->stop(), 0) << server_->log();
-    server_.reset();
-  }
-  void SetUp() override {
-    ASSERT_TRUE(server_) << "the server did not start";
-    client_ = std::make_unique<HttpClient>(server_->port());
-  }
 
   json get_json(const std::string& target, int status = 200) {
     const Response response = client_->get(target);
@@ -62,8 +46,6 @@ class ManagementApiTest : public ::testing::Test {
     return version;
   }
 
-  static inline std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<HttpClient> client_;
 };
 
 TEST_F(ManagementApiTest, ListAndShowModels) {
@@ -107,7 +89,7 @@ TEST_F(ManagementApiTest, ListAndShowModels) {
 }
 
 TEST_F(ManagementApiTest, UploadedModelIsServed) {
-  const std::string file = read_file(testing::examples_dir() + "/iris/iris_xgboost.json");
+  const std::string file = testing::read_text(testing::examples_dir() + "/iris/iris_xgboost.json");
   const Response created = client_->post("/api/v1/models/flowers/versions?alias=production&description=uploaded%20iris", file,
                                          {{"Content-Type", "application/octet-stream"}});
   ASSERT_EQ(created.status, 201) << testing::describe(created);
@@ -136,7 +118,7 @@ TEST_F(ManagementApiTest, UploadedModelIsServed) {
 }
 
 TEST_F(ManagementApiTest, UploadedVersionOfAServedModel) {
-  const std::string file = read_file(testing::examples_dir() + "/churn/churn_lightgbm.txt");
+  const std::string file = testing::read_text(testing::examples_dir() + "/churn/churn_lightgbm.txt");
   const Response created = client_->post("/api/v1/models/churn/versions?git_commit=0123abcd", file, {{"Content-Type", "application/octet-stream"}});
   ASSERT_EQ(created.status, 201) << testing::describe(created);
   const std::int64_t number = parse(created.body)["version"].get<std::int64_t>();

@@ -27,18 +27,8 @@ using testing::v2_matrix;
 using testing::v2_output;
 using testing::values_match;
 
-class RoutingTest : public ::testing::Test {
+class RoutingTest : public testing::DemoServerTest {
  protected:
-  static void SetUpTestSuite() { server_ = std::make_unique<ServerProcess>(); }
-  static void TearDownTestSuite() {
-    if (!server_) return;
-    EXPECT_EQ(server_->stop(), 0) << server_->log();
-    server_.reset();
-  }
-  void SetUp() override {
-    ASSERT_TRUE(server_) << "the server did not start";
-    client_ = std::make_unique<HttpClient>(server_->port());
-  }
 
   void put_route(const std::string& endpoint, const std::string& route) {
     const Response response = client_->put("/api/v1/endpoints/" + endpoint, route);
@@ -71,8 +61,6 @@ class RoutingTest : public ::testing::Test {
     return version;
   }
 
-  static inline std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<HttpClient> client_;
 };
 
 TEST_F(RoutingTest, WeightedSplitFollowsTheWeights) {

@@ -54,6 +54,27 @@ class ServerProcess {
 
 // ---- Example data (examples/churn, examples/iris) --------------------------------------------
 
+// A test suite sharing one demo server: started before its first test, stopped after its last with
+// SIGTERM, checking the clean exit. Each test gets a fresh keep-alive client. Suites with other
+// server options define SetUpTestSuite() { start({...}); }.
+class DemoServerTest : public ::testing::Test {
+ protected:
+  static void start(const std::vector<std::string>& extra_args = {}) { server_ = std::make_unique<ServerProcess>(extra_args); }
+  static void SetUpTestSuite() { start(); }
+  static void TearDownTestSuite() {
+    if (!server_) return;
+    EXPECT_EQ(server_->stop(), 0) << server_->log();
+    server_.reset();
+  }
+  void SetUp() override {
+    ASSERT_TRUE(server_) << "the server did not start";
+    client_ = std::make_unique<HttpClient>(server_->port());
+  }
+
+  static inline std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<HttpClient> client_;
+};
+
 struct ChurnData {
   std::vector<std::string> features;       // model order: age, tenure, monthly_charges, plan, region, support_calls
   std::vector<std::vector<double>> rows;   // the first 100 customers, NaN = missing

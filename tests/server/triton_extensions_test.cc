@@ -12,17 +12,10 @@ namespace {
 
 using nlohmann::json;
 
-class TritonExtensionsTest : public ::testing::Test {
+class TritonExtensionsTest : public testing::DemoServerTest {
  protected:
-  static void SetUpTestSuite() { server_ = new testing::ServerProcess({"--poll-seconds", "3600"}); }
-  static void TearDownTestSuite() {
-    EXPECT_EQ(server_->stop(), 0);
-    delete server_;
-  }
-  testing::HttpClient client() { return testing::HttpClient(server_->port()); }
-  static testing::ServerProcess* server_;
+  testing::HttpClient& client() { return *client_; }
 };
-testing::ServerProcess* TritonExtensionsTest::server_ = nullptr;
 
 TEST_F(TritonExtensionsTest, BinaryInputsAndOutputs) {
   const auto& churn = testing::churn_data();
@@ -35,7 +28,7 @@ TEST_F(TritonExtensionsTest, BinaryInputsAndOutputs) {
                                  .dump();
   std::string body = header;
   body.append(reinterpret_cast<const char*>(values.data()), values.size() * 4);
-  auto c = client();
+  auto& c = client();
   const auto response = c.post("/v2/models/churn/infer", body,
                                {{"Content-Type", "application/octet-stream"}, {"Inference-Header-Content-Length", std::to_string(header.size())}});
   ASSERT_EQ(response.status, 200) << response.body;
@@ -52,14 +45,14 @@ TEST_F(TritonExtensionsTest, BinaryInputsAndOutputs) {
 
 TEST_F(TritonExtensionsTest, BinaryDataThatRunsPastTheBodyIs400) {
   const std::string header = R"({"inputs":[{"name":"input-0","shape":[1,6],"datatype":"FP64","parameters":{"binary_data_size":48}}]})";
-  auto c = client();
+  auto& c = client();
   const auto response = c.post("/v2/models/churn/infer", header + std::string(8, '\0'),
                                {{"Content-Type", "application/octet-stream"}, {"Inference-Header-Content-Length", std::to_string(header.size())}});
   EXPECT_EQ(response.status, 400) << response.body;
 }
 
 TEST_F(TritonExtensionsTest, RepositoryIndexUnloadAndLoad) {
-  auto c = client();
+  auto& c = client();
   auto index = json::parse(c.post("/v2/repository/index", "{}").body);
   ASSERT_EQ(index.size(), 2u);
   for (const auto& entry : index) EXPECT_EQ(entry["state"], "READY");
