@@ -109,7 +109,7 @@ bool is_perfect_candidate(const Tree& tree) {
 // Works out, per feature, the single input fix that makes every node read "NaN takes the default".
 // Returns false if the model's nodes disagree in a way no per-feature fix can express.
 bool plan_feature_fixes(const Model& model, std::vector<FeatureFix>& fixes) {
-  const std::size_t n = static_cast<std::size_t>(model.num_features());
+  const std::size_t n = static_cast<std::size_t>(model.num_columns());
   std::vector<std::set<MissingRule>> numerical(n), categorical(n);
   for (const Tree& tree : model.trees) {
     for (const TreeNode& node : tree.nodes) {
@@ -151,7 +151,7 @@ class FlatForest final : public ForestKernel {
  public:
   FlatForest(const Model& model, std::vector<FeatureFix> fixes, const CompileOptions& options)
       : use_simd_(options.allow_simd && simd_walk_available()),
-        num_features_(model.num_features()),
+        num_features_(model.num_columns()),
         num_outputs_(model.num_outputs),
         input_precision_(model.input_precision),
         fixes_(std::move(fixes)) {
@@ -557,15 +557,16 @@ class FlatForest final : public ForestKernel {
   std::vector<double> linear_weight_;
 };
 
-// For models whose missing-value rules cannot be normalized per feature: the reference evaluator.
+// For models whose missing-value rules cannot be normalized per feature: the reference evaluator
+// (on columns: the Predictor has already run the input steps).
 class ReferenceKernel final : public ForestKernel {
  public:
   explicit ReferenceKernel(const Model& model) : model_(model) {}
-  void margins_row(const double* row, double* margins) const override { reference_margins(model_, row, margins); }
+  void margins_row(const double* row, double* margins) const override { reference_column_margins(model_, row, margins); }
   void margins_block(const double* rows, std::size_t n, double* margins) const override {
-    const std::size_t nf = static_cast<std::size_t>(model_.num_features());
+    const std::size_t nf = static_cast<std::size_t>(model_.num_columns());
     const std::size_t no = static_cast<std::size_t>(model_.num_outputs);
-    for (std::size_t r = 0; r < n; ++r) reference_margins(model_, rows + r * nf, margins + r * no);
+    for (std::size_t r = 0; r < n; ++r) reference_column_margins(model_, rows + r * nf, margins + r * no);
   }
   std::string describe() const override { return std::to_string(model_.trees.size()) + " trees (reference evaluator)"; }
 
@@ -589,8 +590,8 @@ std::size_t category_words(const Model& model) {
 }  // namespace
 
 std::unique_ptr<const ForestKernel> compile_forest(const Model& model, const CompileOptions& options) {
-  if (static_cast<std::uint32_t>(model.num_features()) > kFeatureMask) {
-    throw Error(ErrorKind::kInvalidModel, "too many features (" + std::to_string(model.num_features()) + ")", "",
+  if (static_cast<std::uint32_t>(model.num_columns()) > kFeatureMask) {
+    throw Error(ErrorKind::kInvalidModel, "too many features (" + std::to_string(model.num_columns()) + ")", "",
                 "at most " + std::to_string(kFeatureMask));
   }
   std::vector<FeatureFix> fixes;

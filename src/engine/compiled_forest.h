@@ -24,14 +24,15 @@ namespace orchard {
 
 // The interface of a compiled kernel; one implementation per (input, accumulation) precision pair,
 // chosen at compile time. One virtual call per row or per block, never per node.
+// A kernel reads *columns* (model.h): the Predictor runs the model's input steps first, if any.
 class ForestKernel {
  public:
   virtual ~ForestKernel() = default;
-  // One row (model feature order, NaN = missing) -> num_outputs sums (see reference_margins: before
+  // One row (Model::num_columns() values, NaN = missing) -> num_outputs sums (see reference_margins: before
   // averaging and the output transform). Allocates nothing for models
-  // with at most kStackFeatures features and kStackOutputs outputs.
+  // with at most kStackFeatures columns and kStackOutputs outputs.
   virtual void margins_row(const double* row, double* margins) const = 0;
-  // n rows, row-major with num_features columns -> n * num_outputs margins, row-major.
+  // n rows, row-major with num_columns columns -> n * num_outputs margins, row-major.
   virtual void margins_block(const double* rows, std::size_t n, double* margins) const = 0;
   virtual std::string describe() const = 0;
 };

@@ -26,7 +26,24 @@ int Tree::depth() const {
 }
 
 std::int32_t Model::num_predictions() const {
-  return transform.kind == TransformKind::kArgMax ? 1 : num_outputs;
+  if (transform.kind == TransformKind::kArgMax) return 1;
+  if (transform.kind == TransformKind::kSigmoidPair) return 2;
+  return num_outputs;
+}
+
+std::int32_t Model::num_columns() const {
+  if (input_steps.empty()) return num_features();
+  std::int64_t columns = 0;
+  for (const InputStep& step : input_steps) columns += step.width();
+  // validate() refuses more than kMaxFeatures; clamp so that an unvalidated model cannot overflow.
+  return static_cast<std::int32_t>(std::min<std::int64_t>(columns, kMaxFeatures + 1));
+}
+
+double category_code(const Feature& feature, std::string_view name) {
+  for (std::size_t k = 0; k < feature.categories.size(); ++k) {
+    if (feature.categories[k] == name) return static_cast<double>(k);
+  }
+  return kUnknownCategory;
 }
 
 namespace {
@@ -51,13 +68,16 @@ void validate_tree(const Model& model, const Tree& tree, std::size_t t, const st
   if (!std::isfinite(tree.weight)) throw_invalid_model(tree_where, "tree weight is not finite");
 
   const std::size_t n = tree.nodes.size();
+  const std::int32_t columns = model.num_columns();
+  // Without input steps, columns are the features; name them so.
+  const std::string unit = model.input_steps.empty() ? "feature" : "column";
   // What the engine reads of every node, reachable or not: the kind, the feature, the categories.
   for (std::size_t i = 0; i < n; ++i) {
     const TreeNode& node = tree.nodes[i];
     if (node.kind == NodeKind::kLeaf) continue;
-    if (node.feature < 0 || node.feature >= model.num_features()) {
-      throw_invalid_model(tree_place(where, t, i), "split on feature " + std::to_string(node.feature),
-                          "a feature index below " + std::to_string(model.num_features()));
+    if (node.feature < 0 || node.feature >= columns) {
+      throw_invalid_model(tree_place(where, t, i), "split on " + unit + " " + std::to_string(node.feature),
+                          "a " + unit + " index below " + std::to_string(columns));
     }
     if (node.kind == NodeKind::kCategorical &&
         static_cast<std::size_t>(node.category_begin) + node.category_count > tree.categories.size()) {
@@ -88,9 +108,9 @@ void validate_tree(const Model& model, const Tree& tree, std::size_t t, const st
                               "as many coefficients as features");
         }
         for (std::int32_t f : linear.features) {
-          if (f < 0 || f >= model.num_features()) {
-            throw_invalid_model(tree_place(where, t, i), "linear leaf uses feature " + std::to_string(f),
-                                "a feature index below " + std::to_string(model.num_features()));
+          if (f < 0 || f >= columns) {
+            throw_invalid_model(tree_place(where, t, i), "linear leaf uses " + unit + " " + std::to_string(f),
+                                "a " + unit + " index below " + std::to_string(columns));
           }
         }
       }
@@ -120,12 +140,71 @@ void validate_tree(const Model& model, const Tree& tree, std::size_t t, const st
   }
 }
 
+void validate_input_step(const Model& model, const InputStep& step, std::size_t s, const std::string& where) {
+  const std::string step_where = where + ": input step " + std::to_string(s);
+  if (step.source < 0 || step.source >= model.num_features()) {
+    throw_invalid_model(step_where, "reads feature " + std::to_string(step.source),
+                        "a feature index below " + std::to_string(model.num_features()));
+  }
+  if (std::isinf(step.fill)) throw_invalid_model(step_where, "fill value is infinite", "a finite number, or NaN for none");
+  switch (step.kind) {
+    case InputStepKind::kCopy:
+      return;
+    case InputStepKind::kAffine:
+    case InputStepKind::kStandardize:
+      if (!std::isfinite(step.offset) || !std::isfinite(step.scale) || !std::isfinite(step.shift)) {
+        throw_invalid_model(step_where, "offset, scale or shift is not finite", "finite numbers");
+      }
+      if (step.kind == InputStepKind::kStandardize && step.scale == 0.0) {
+        throw_invalid_model(step_where, "standardizing scale is 0", "a non-zero divisor");
+      }
+      return;
+    case InputStepKind::kOneHot:
+    case InputStepKind::kOrdinal: {
+      if (step.values.empty()) throw_invalid_model(step_where, "has no category values", "at least one value");
+      if (step.values.size() > static_cast<std::size_t>(kMaxFeatures)) {
+        throw_invalid_model(step_where, std::to_string(step.values.size()) + " category values", "at most " + std::to_string(kMaxFeatures));
+      }
+      std::vector<double> sorted;
+      std::size_t nans = 0;
+      for (double v : step.values) {
+        if (std::isnan(v)) ++nans;
+        else if (std::isinf(v)) throw_invalid_model(step_where, "category value is infinite", "finite values (and at most one NaN)");
+        else sorted.push_back(v);
+      }
+      std::sort(sorted.begin(), sorted.end());
+      if (nans > 1 || std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+        throw_invalid_model(step_where, "category values repeat", "distinct values (and at most one NaN)");
+      }
+      return;
+    }
+  }
+  throw_invalid_model(step_where, "unknown step kind " + std::to_string(static_cast<int>(step.kind)));
+}
+
 }  // namespace
 
 void Model::validate(const std::string& where) const {
   if (num_outputs < 1) throw_invalid_model(where, "model has no outputs", "at least one output");
   if (num_features() > kMaxFeatures) {
     throw_invalid_model(where, "model has " + std::to_string(num_features()) + " features", "at most " + std::to_string(kMaxFeatures));
+  }
+  std::int64_t columns = input_steps.empty() ? num_features() : 0;
+  for (std::size_t s = 0; s < input_steps.size(); ++s) {
+    validate_input_step(*this, input_steps[s], s, where);
+    columns += input_steps[s].width();
+  }
+  if (columns > kMaxFeatures) {
+    throw_invalid_model(where, "input steps produce " + std::to_string(columns) + " columns", "at most " + std::to_string(kMaxFeatures));
+  }
+  if (transform.kind == TransformKind::kSigmoidPair && num_outputs != 1) {
+    throw_invalid_model(where, "the sigmoid pair transform needs one margin, not " + std::to_string(num_outputs), "num_outputs 1");
+  }
+  if (transform.kind == TransformKind::kIsolationScore && num_outputs != 1) {
+    throw_invalid_model(where, "the isolation score transform needs one margin, not " + std::to_string(num_outputs), "num_outputs 1");
+  }
+  if (!std::isfinite(transform.scale) || !std::isfinite(transform.offset)) {
+    throw_invalid_model(where, "transform scale or offset is not finite", "finite numbers");
   }
   if (base_margin.size() != static_cast<std::size_t>(num_outputs)) {
     throw_invalid_model(where, "base margin has " + std::to_string(base_margin.size()) + " values",
@@ -138,7 +217,11 @@ void Model::validate(const std::string& where) const {
   for (std::size_t t = 0; t < trees.size(); ++t) validate_tree(*this, trees[t], t, where);
   if (has_linear) {
     if (linear.num_groups != num_outputs) throw_invalid_model(where, "linear model groups do not match the outputs");
-    if (linear.num_features > num_features()) throw_invalid_model(where, "linear model has more weights than features");
+    if (linear.num_features < 0 || linear.num_features > num_columns()) {
+      throw_invalid_model(where, "linear model has more weights than " + std::string(input_steps.empty() ? "features" : "columns") +
+                                     " (" + std::to_string(linear.num_features) + ")",
+                          "at most " + std::to_string(num_columns()));
+    }
     if (linear.weights.size() != static_cast<std::size_t>(linear.num_features) * static_cast<std::size_t>(linear.num_groups) ||
         linear.bias.size() != static_cast<std::size_t>(linear.num_groups)) {
       throw_invalid_model(where, "linear model weights have the wrong size");

@@ -5,13 +5,21 @@
 // how leaves are accumulated and which transform turns margins into predictions. It is a plain value
 // type, validated once (validate()), then compiled (compiled_forest.h) for speed.
 //
-// Covered: tree ensembles (numerical and categorical splits, scalar, vector and linear leaves, tree
-// weights, averaging), linear models, base scores, output transforms, feature schemas. scikit-learn
-// and ONNX-ML tree ensembles and linear models map onto the same fields.
+// Covered: input preprocessing (scalers, imputers, one-hot and ordinal encoders: InputStep), tree
+// ensembles (numerical and categorical splits, scalar, vector and linear leaves, tree weights,
+// averaging), linear models, base scores, output transforms, feature schemas. scikit-learn and
+// ONNX-ML pipelines, tree ensembles and linear models map onto the same fields.
+//
+// Two index spaces: the caller's *features* (Model::features: what a CSV column or a request field
+// fills, NaN = missing) and the *columns* the trees and the linear part read. Without input steps
+// they are the same. With input steps, every step reads one feature and appends its column(s), in
+// step order, so column c is the c-th column produced (see InputStep).
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace orchard {
@@ -105,6 +113,15 @@ enum class TransformKind : std::uint8_t {
   kSquareSigned,    // sign(x) * x^2 (LightGBM regression with sqrt)
   kHinge,           // 1 if x > 0 else 0 (XGBoost binary:hinge)
   kArgMax,          // index of the largest margin (XGBoost multi:softmax): one output
+  // Binary classifiers that report both class probabilities (scikit-learn predict_proba, ONNX-ML):
+  // one margin x in, two outputs [1 - s, s] with s = 1 / (1 + exp(-scale * x)).
+  kSigmoidPair,
+  // One-vs-rest probabilities (scikit-learn LogisticRegression ovr): s_i = sigmoid(x_i), then each
+  // s_i / sum(s).
+  kSigmoidNormalized,
+  // scikit-learn IsolationForest.decision_function on the averaged path length x:
+  // -(2^-x) - offset (the average divisor is n_trees * c(max_samples), so x is already normalized).
+  kIsolationScore,
 };
 
 struct OutputTransform {
@@ -112,6 +129,7 @@ struct OutputTransform {
   double scale = 1.0;  // sigmoid's k
   // The precision the library computes the transform in (XGBoost float, LightGBM double).
   Precision precision = Precision::kFloat64;
+  double offset = 0.0;  // kIsolationScore's offset_
 };
 
 enum class FeatureType : std::uint8_t { kNumeric, kInteger, kCategorical };
@@ -122,10 +140,55 @@ struct Feature {
   std::vector<std::string> categories;  // category names, code = position, where the format carries them
 };
 
+// Input preprocessing: one step reads one feature (Model::features[source]) and appends its output
+// column(s) to the columns the trees and the linear part read. Steps run in double precision, in
+// order, before anything else (before the cast to input_precision), once per row, without
+// allocating. A model without steps reads its features directly (columns == features).
+//
+// Every step first applies `fill`: a missing input (NaN) becomes `fill` unless `fill` is itself NaN
+// (SimpleImputer / ONNX Imputer). Then, by kind (x is the filled input):
+enum class InputStepKind : std::uint8_t {
+  kCopy,         // 1 column: x
+  kAffine,       // 1 column: (x - offset) * scale + shift   (MinMaxScaler: offset 0; ONNX Scaler: shift 0)
+  kStandardize,  // 1 column: (x - offset) / scale           (StandardScaler, computed exactly as it does)
+  // values.size() columns: column k is 1 where x == values[k], else 0. A NaN entry in `values` matches a
+  // missing x. Anything that matches no entry (an unknown category, a missing x without a NaN entry)
+  // gives all zeros: OneHotEncoder(handle_unknown='ignore'), ONNX OneHotEncoder(zeros=1).
+  kOneHot,
+  // 1 column: k where x == values[k] (a NaN entry matches a missing x); no match gives `unknown`
+  // (NaN: missing for the trees). OrdinalEncoder, and the known categories of a categorical feature.
+  kOrdinal,
+};
+
+// Features with names (Feature::categories) carry category *codes*: the position of the name in the
+// list. Callers that receive a string (CSV cell, JSON value) turn it into its code with
+// category_code(); so a one-hot step on such a feature has values {0, 1, ..., K-1}.
+struct InputStep {
+  InputStepKind kind = InputStepKind::kCopy;
+  std::int32_t source = 0;   // index into Model::features
+  double fill = std::numeric_limits<double>::quiet_NaN();  // NaN: missing inputs stay missing
+  double offset = 0.0;       // kAffine, kStandardize
+  double scale = 1.0;        // kAffine, kStandardize (non-zero)
+  double shift = 0.0;        // kAffine
+  std::vector<double> values;  // kOneHot, kOrdinal: distinct (at most one NaN)
+  double unknown = std::numeric_limits<double>::quiet_NaN();  // kOrdinal: the code of no match
+
+  // Columns this step appends: values.size() for kOneHot, 1 otherwise.
+  std::int32_t width() const { return kind == InputStepKind::kOneHot ? static_cast<std::int32_t>(values.size()) : 1; }
+};
+
+// The code of category `name` of `feature`: its position in feature.categories, or
+// kUnknownCategory if the feature has no such category. An unknown category is not a missing value
+// (scikit-learn's imputers do not fill it): one-hot steps give all zeros for it, ordinal steps their
+// `unknown` code, and categorical splits send it where they send any category outside their set.
+inline constexpr double kUnknownCategory = -1.0;
+double category_code(const Feature& feature, std::string_view name);
+
 struct Model {
   std::string source_format;   // "xgboost-json", "lightgbm-text", ...
   std::string objective;       // the library's objective name, for display
-  std::vector<Feature> features;
+  std::vector<Feature> features;      // the caller's inputs
+  std::vector<InputStep> input_steps;  // empty: trees and linear part read the features directly
   // False when the file carries no feature names (features are then named f0, f1, ... and inputs are
   // matched by position).
   bool has_feature_names = false;
@@ -147,7 +210,10 @@ struct Model {
   std::vector<std::string> output_names;  // names of the transformed outputs (columns of `predict`)
 
   std::int32_t num_features() const { return static_cast<std::int32_t>(features.size()); }
-  // Outputs after the transform (1 for argmax, num_outputs otherwise).
+  // Columns the trees and the linear part read: num_features() without input steps, else the sum of
+  // the steps' widths. Node features and linear weights index columns.
+  std::int32_t num_columns() const;
+  // Outputs after the transform (1 for argmax, 2 for the sigmoid pair, num_outputs otherwise).
   std::int32_t num_predictions() const;
 
   // Checks every index and size (children inside the tree, no cycles, features inside the schema,

@@ -55,6 +55,30 @@ void transform_in(const OutputTransform& transform, const double* margins, int n
       }
       return;
     }
+    case TransformKind::kSigmoidPair: {
+      // scikit-learn: proba[:, 1] = expit(x); proba[:, 0] = 1 - proba[:, 1].
+      const T x = static_cast<T>(margins[0]);
+      const T scaled = transform.scale == 1.0 ? x : static_cast<T>(static_cast<T>(transform.scale) * x);
+      const T p = T(1) / (T(1) + std::exp(-scaled));
+      out[0] = static_cast<double>(T(1) - p);
+      out[1] = static_cast<double>(p);
+      return;
+    }
+    case TransformKind::kSigmoidNormalized: {
+      // scikit-learn one-vs-rest: expit per class, then divided by the row's sum.
+      T sum = T(0);
+      for (int i = 0; i < n; ++i) {
+        const T p = T(1) / (T(1) + std::exp(-static_cast<T>(margins[i])));
+        out[i] = static_cast<double>(p);
+        sum += p;
+      }
+      for (int i = 0; i < n; ++i) out[i] = static_cast<double>(static_cast<T>(out[i]) / sum);
+      return;
+    }
+    case TransformKind::kIsolationScore:
+      // scikit-learn: score_samples = -(2 ** -x); decision_function = score_samples - offset_.
+      out[0] = static_cast<double>(-std::pow(T(2), -static_cast<T>(margins[0])) - static_cast<T>(transform.offset));
+      return;
     case TransformKind::kArgMax: {
       int best = 0;
       for (int i = 1; i < n; ++i) {

@@ -11,12 +11,19 @@ namespace {
 // Rows per task handed to the pool: small enough to balance two threads that start at different
 // times, large enough that handing out a task costs nothing in comparison.
 constexpr std::size_t kRowsPerTask = 512;
+// Rows run through the input steps at a time in the batch path: bounds the per-thread column buffer.
+constexpr std::size_t kStepRows = 256;
 }  // namespace
 
-Predictor::Predictor(Model model, const std::string& where) : model_(std::move(model)) {
-  model_.validate(where);
-  kernel_ = compile_forest(model_);
+namespace {
+Model validated(Model model, const std::string& where) {
+  model.validate(where);
+  return model;
 }
+}  // namespace
+
+Predictor::Predictor(Model model, const std::string& where)
+    : model_(validated(std::move(model), where)), steps_(model_), kernel_(compile_forest(model_)) {}
 
 std::vector<std::string> Predictor::value_names(bool raw) const {
   if (!raw) return model_.output_names;
@@ -39,16 +46,42 @@ void Predictor::finish(double* margins, double* out, bool raw) const {
   apply_output_transform(model_.transform, margins, outputs, out);
 }
 
+void Predictor::margins_with_steps(const double* rows, std::size_t n, double* margins, bool single) const {
+  if (steps_.empty()) {
+    if (single) kernel_->margins_row(rows, margins);
+    else kernel_->margins_block(rows, n, margins);
+    return;
+  }
+  const std::size_t nf = static_cast<std::size_t>(num_features());
+  const std::size_t nc = static_cast<std::size_t>(steps_.num_columns());
+  if (single && nc <= static_cast<std::size_t>(kStackFeatures)) {
+    double columns[kStackFeatures];
+    steps_.apply(rows, columns);
+    kernel_->margins_row(columns, margins);
+    return;
+  }
+  // Wide models (one row) and batches: a per-thread buffer of at most kStepRows rows, grown once.
+  thread_local std::vector<double> columns;
+  if (columns.size() < std::min(n, kStepRows) * nc) columns.resize(std::min(n, kStepRows) * nc);
+  const std::size_t no = static_cast<std::size_t>(model_.num_outputs);
+  for (std::size_t start = 0; start < n; start += kStepRows) {
+    const std::size_t m = std::min(kStepRows, n - start);
+    for (std::size_t r = 0; r < m; ++r) steps_.apply(rows + (start + r) * nf, columns.data() + r * nc);
+    if (single) kernel_->margins_row(columns.data(), margins);
+    else kernel_->margins_block(columns.data(), m, margins + start * no);
+  }
+}
+
 void Predictor::predict_row(const double* row, double* out, bool raw) const {
   const int outputs = model_.num_outputs;
   if (outputs <= kStackOutputs) {
     double margins[kStackOutputs];
-    kernel_->margins_row(row, margins);
+    margins_with_steps(row, 1, margins, true);
     finish(margins, out, raw);
   } else {
     thread_local std::vector<double> margins;
     margins.resize(static_cast<std::size_t>(outputs));
-    kernel_->margins_row(row, margins.data());
+    margins_with_steps(row, 1, margins.data(), true);
     finish(margins.data(), out, raw);
   }
 }
@@ -59,12 +92,12 @@ void Predictor::predict_rows(const double* rows, std::size_t n, double* out, boo
   const std::size_t values = static_cast<std::size_t>(num_values(raw));
   auto run = [&](std::size_t begin, std::size_t end) {
     if (values == outputs) {
-      kernel_->margins_block(rows + begin * nf, end - begin, out + begin * values);
+      margins_with_steps(rows + begin * nf, end - begin, out + begin * values, false);
       for (std::size_t r = begin; r < end; ++r) finish(out + r * values, out + r * values, raw);
       return;
     }
     std::vector<double> margins((end - begin) * outputs);
-    kernel_->margins_block(rows + begin * nf, end - begin, margins.data());
+    margins_with_steps(rows + begin * nf, end - begin, margins.data(), false);
     for (std::size_t r = begin; r < end; ++r) finish(margins.data() + (r - begin) * outputs, out + r * values, raw);
   };
   const std::size_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;

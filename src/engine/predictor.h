@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/compiled_forest.h"
+#include "engine/input_steps.h"
 #include "engine/model.h"
 
 namespace orchard {
@@ -30,6 +31,8 @@ class Predictor {
   std::vector<std::string> value_names(bool raw) const;
 
   // row: num_features() values in the model's feature order (NaN = missing); out: num_values(raw).
+  // The model's input steps, if any, run first (on a stack buffer, or a per-thread one for models
+  // wider than kStackFeatures columns).
   void predict_row(const double* row, double* out, bool raw) const;
 
   // n rows, row-major; out: n * num_values(raw), row-major. Spreads large batches over `pool`.
@@ -39,7 +42,12 @@ class Predictor {
   // Averages (where the model does) and transforms one row's sums; `out` may alias `margins`.
   void finish(double* margins, double* out, bool raw) const;
 
+  // Runs the input steps (if any) on `n` rows and the kernel on the resulting columns; `single`: the
+  // one-row path (n == 1, margins_row), else the block path.
+  void margins_with_steps(const double* rows, std::size_t n, double* margins, bool single) const;
+
   Model model_;
+  InputStepProgram steps_;
   std::unique_ptr<const ForestKernel> kernel_;
 };
 

@@ -97,8 +97,55 @@ bool categorical_goes_left(const Tree& tree, const TreeNode& node, double x) {
   return in_set == node.categories_go_left;
 }
 
+void reference_input_steps(const Model& model, const double* features, double* columns) {
+  if (model.input_steps.empty()) {
+    std::copy(features, features + model.num_features(), columns);
+    return;
+  }
+  double* out = columns;
+  for (const InputStep& step : model.input_steps) {
+    double x = features[step.source];
+    if (std::isnan(x) && !std::isnan(step.fill)) x = step.fill;
+    // The position of x among the step's values (a NaN entry matches a missing x), or -1.
+    auto position = [&]() -> std::ptrdiff_t {
+      for (std::size_t k = 0; k < step.values.size(); ++k) {
+        if (step.values[k] == x || (std::isnan(step.values[k]) && std::isnan(x))) return static_cast<std::ptrdiff_t>(k);
+      }
+      return -1;
+    };
+    switch (step.kind) {
+      case InputStepKind::kCopy:
+        *out++ = x;
+        break;
+      case InputStepKind::kAffine:
+        *out++ = (x - step.offset) * step.scale + step.shift;
+        break;
+      case InputStepKind::kStandardize:
+        *out++ = (x - step.offset) / step.scale;
+        break;
+      case InputStepKind::kOneHot: {
+        const std::ptrdiff_t k = position();
+        for (std::size_t j = 0; j < step.values.size(); ++j) out[j] = static_cast<std::ptrdiff_t>(j) == k ? 1.0 : 0.0;
+        out += step.values.size();
+        break;
+      }
+      case InputStepKind::kOrdinal: {
+        const std::ptrdiff_t k = position();
+        *out++ = k < 0 ? step.unknown : static_cast<double>(k);
+        break;
+      }
+    }
+  }
+}
+
 void reference_margins(const Model& model, const double* row, double* margins) {
-  std::vector<double> x(row, row + model.num_features());
+  std::vector<double> columns(static_cast<std::size_t>(model.num_columns()));
+  reference_input_steps(model, row, columns.data());
+  reference_column_margins(model, columns.data(), margins);
+}
+
+void reference_column_margins(const Model& model, const double* row, double* margins) {
+  std::vector<double> x(row, row + model.num_columns());
   for (double& value : x) value = to_precision(model.input_precision, value);
   if (model.accumulation == Precision::kFloat32) {
     accumulate<float>(model, x, margins);

@@ -3,15 +3,18 @@
 #include "common/error.h"
 #include "common/file_bytes.h"
 #include "formats/lightgbm_text.h"
+#include "formats/orchard_json.h"
 #include "formats/xgboost_json.h"
 
 namespace orchard {
 
 const std::vector<const ModelLoader*>& model_loaders() {
+  // Orchard's own JSON first: the XGBoost JSON loader recognizes any JSON object.
+  static const OrchardJsonLoader orchard_json;
   static const XgboostJsonLoader xgboost_json;
   static const XgboostUbjsonLoader xgboost_ubjson;
   static const LightgbmTextLoader lightgbm_text;
-  static const std::vector<const ModelLoader*> loaders{&xgboost_json, &xgboost_ubjson, &lightgbm_text};
+  static const std::vector<const ModelLoader*> loaders{&orchard_json, &xgboost_json, &xgboost_ubjson, &lightgbm_text};
   return loaders;
 }
 

@@ -38,6 +38,9 @@ ColumnMapping::ColumnMapping(const Model& model, const std::vector<std::string>&
     : header_(header), source_(source), expected_cells_(header.size()), by_name_(model.has_feature_names) {
   const std::size_t n = static_cast<std::size_t>(model.num_features());
   columns_.resize(n);
+  for (std::size_t f = 0; f < n; ++f) {
+    if (!model.features[f].categories.empty()) categorical_.push_back({f, model.features[f]});
+  }
   if (by_name_) {
     std::unordered_map<std::string, std::size_t> position;
     for (std::size_t c = 0; c < header.size(); ++c) {
@@ -78,8 +81,21 @@ void ColumnMapping::fill(const std::vector<std::string_view>& cells, std::uint64
     throw Error(ErrorKind::kInvalidArgument, "row has " + std::to_string(cells.size()) + " cells",
                 source_ + ":" + std::to_string(line), std::to_string(expected_cells_) + " like the header");
   }
+  std::size_t next_categorical = 0;
   for (std::size_t f = 0; f < columns_.size(); ++f) {
     const std::size_t c = columns_[f];
+    if (next_categorical < categorical_.size() && categorical_[next_categorical].first == f) {
+      // A feature with category names: a name gives its code, a number is taken as a code, anything
+      // else is an unknown category (not a missing value).
+      const Feature& feature = categorical_[next_categorical++].second;
+      const double code = category_code(feature, cells[c]);
+      if (code != kUnknownCategory) {
+        row[f] = code;
+      } else if (!parse_cell(cells[c], row[f])) {
+        row[f] = kUnknownCategory;
+      }
+      continue;
+    }
     if (!parse_cell(cells[c], row[f])) {
       throw Error(ErrorKind::kInvalidArgument, "cell \"" + std::string(cells[c]) + "\" in column \"" + header_[c] + "\" is not a number",
                   source_ + ":" + std::to_string(line) + ", column " + std::to_string(c + 1),

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/model.h"
@@ -19,7 +20,9 @@ class ColumnMapping {
                 const std::vector<std::string>& excluded = {});
 
   // Fills `row` (num_features values, model order) from one CSV row. Empty, "NaN" and "nan" cells
-  // are missing values (NaN). Throws Error(kInvalidArgument) naming line and column otherwise.
+  // are missing values (NaN). For a feature with category names (Feature::categories), a cell naming
+  // a category gives its code and any other text kUnknownCategory (model.h). Throws
+  // Error(kInvalidArgument) naming line and column for any other cell that is not a number.
   void fill(const std::vector<std::string_view>& cells, std::uint64_t line, double* row) const;
 
   std::size_t num_features() const { return columns_.size(); }
@@ -27,6 +30,7 @@ class ColumnMapping {
 
  private:
   std::vector<std::size_t> columns_;  // CSV column for each model feature
+  std::vector<std::pair<std::size_t, Feature>> categorical_;  // features with category names, in order
   std::vector<std::string> header_;
   std::string source_;
   std::size_t expected_cells_;
