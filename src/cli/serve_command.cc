@@ -7,13 +7,14 @@
 #include <thread>
 
 #include "cli/registry_commands.h"
+#include "common/duration.h"
 #include "common/error.h"
 #include "registry/registry.h"
 #include "server/http_server.h"
 #include "server/serving_catalog.h"
 #include "server/service.h"
 #include "tracing/prediction_log.h"
-#include "tracing/sqlite_prediction_sink.h"
+#include "tracing/sql_prediction_sink.h"
 
 namespace orchard {
 namespace {
@@ -53,6 +54,9 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
     double poll_seconds = 2.0;
     std::size_t body_limit_mib = 16;
     std::size_t max_rows = 100000;
+    std::string trace_mode = "async";
+    std::string trace_max_age;
+    std::size_t trace_max_mib = 0;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("serve", "Serve the registry's models: Open Inference Protocol v2, MLflow invocations and the management API on one port.");
@@ -61,7 +65,14 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--port", o->http.port, "Port (0: any free port, printed at start)");
   cmd->add_option("--threads", o->http.threads, "Server threads (default: one per core)")->check(CLI::Range(0, 1024));
   cmd->add_flag("--demo", o->demo, "Register demo models first if the registry is empty");
-  cmd->add_flag("--no-trace", o->no_trace, "Do not record predictions in the prediction log (DATA/predictions.db)");
+  cmd->add_flag("--no-trace", o->no_trace, "Do not record predictions in the prediction log (DATA/predictions.db, or the --store database)");
+  cmd->add_option("--trace-mode", o->trace_mode,
+                  "Prediction log mode of endpoints without their own route setting: async (a crash loses at most the last 50 ms) "
+                  "or durable (each response waits for its record's commit; raise --threads)")
+      ->check(CLI::IsMember({"async", "durable"}));
+  cmd->add_option("--trace-max-age", o->trace_max_age, "Delete logged predictions older than this (e.g. 30d, 12h); default: keep");
+  cmd->add_option("--trace-max-mib", o->trace_max_mib, "Delete the oldest logged predictions beyond this size in MiB; default: no limit")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
   cmd->add_option("--poll-seconds", o->poll_seconds, "How often to pick up registry changes made elsewhere (CLI, other servers)")->check(CLI::Range(0.1, 3600.0));
   cmd->add_option("--body-limit-mib", o->body_limit_mib, "Largest request body (larger gets 413)")->check(CLI::Range(1, 4096));
   cmd->add_option("--max-rows", o->max_rows, "Most rows per prediction request")->check(CLI::Range(1, 100000000));
@@ -76,11 +87,23 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
       if (o->demo) register_demo(*registry);
       ServingCatalog catalog(*registry);
       catalog.refresh();
-      ServiceLimits limits;
-      limits.max_rows = o->max_rows;
+      ServiceOptions options;
+      options.max_rows = o->max_rows;
+      options.durable_by_default = o->trace_mode == "durable";
       std::unique_ptr<PredictionLog> log;
-      if (!o->no_trace) log = std::make_unique<PredictionLog>(std::make_unique<SqlitePredictionSink>(o->where.data + "/predictions.db"));
-      OrchardService service(*registry, catalog, limits, log.get());
+      if (!o->no_trace) {
+        PredictionLogOptions log_options;
+        if (!o->trace_max_age.empty()) {
+          log_options.retention.max_age_ms = parse_duration(o->trace_max_age, "--trace-max-age").count() * 1000;
+        }
+        if (o->trace_max_mib) log_options.retention.max_bytes = static_cast<std::int64_t>(o->trace_max_mib) << 20;
+        // With a PostgreSQL registry the log goes to the same database, so that every replica's
+        // predictions are in one place; otherwise beside the registry, in its own SQLite file.
+        const bool shared_store = o->where.store.rfind("postgres", 0) == 0;
+        log = std::make_unique<PredictionLog>(SqlPredictionSink::open(shared_store ? o->where.store : o->where.data + "/predictions.db"),
+                                              log_options);
+      }
+      OrchardService service(*registry, catalog, options, log.get());
       service.set_ready(true);
       HttpServerOptions http = o->http;
       http.body_limit = o->body_limit_mib << 20;

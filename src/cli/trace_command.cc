@@ -9,7 +9,7 @@
 #include "registry/registry.h"
 #include "server/service.h"
 #include "tracing/prediction_id.h"
-#include "tracing/sqlite_prediction_sink.h"
+#include "tracing/sql_prediction_sink.h"
 
 namespace orchard {
 
@@ -31,15 +31,16 @@ void add_trace_command(CLI::App& app, std::function<int()>& run) {
         std::cout << nlohmann::json::parse(ServerClient(o->where.server).call("GET", "/api/v1/predictions/" + o->id)).dump(2) << "\n";
         return 0;
       }
-      const std::string log_path = o->where.data + "/predictions.db";
-      if (!std::filesystem::exists(log_path)) {
+      // The log is where `orchard serve` keeps it: the PostgreSQL store, else DATA/predictions.db.
+      const bool shared_store = o->where.store.rfind("postgres", 0) == 0;
+      const std::string log_path = shared_store ? o->where.store : o->where.data + "/predictions.db";
+      if (!shared_store && !std::filesystem::exists(log_path)) {
         throw Error(ErrorKind::kNotFound, "no prediction log here", log_path, "the --data folder of `orchard serve`, or --server URL");
       }
-      SqlitePredictionSink sink(log_path);
-      const auto found = sink.find(o->id);
-      if (found.empty()) throw Error(ErrorKind::kNotFound, "no prediction with id " + o->id, log_path);
+      const auto found = SqlPredictionSink::open(log_path)->find(*PredictionId::parse(o->id));
+      if (!found) throw Error(ErrorKind::kNotFound, "no prediction with id " + o->id, shared_store ? "the --store database" : log_path);
       auto registry = open_registry(o->where);
-      std::cout << prediction_lineage(*registry, found.front()).dump(2) << "\n";
+      std::cout << prediction_lineage(*registry, *found).dump(2) << "\n";
       return 0;
     };
   });

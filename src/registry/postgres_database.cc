@@ -99,8 +99,13 @@ void PostgresDatabase::rollback() noexcept {
 std::vector<SqlRow> PostgresDatabase::query(const std::string& sql, const std::vector<SqlParam>& params) {
   std::vector<std::string> texts(params.size());
   std::vector<const char*> values(params.size(), nullptr);
+  std::vector<int> lengths(params.size(), 0), formats(params.size(), 0);  // blobs travel in binary
   for (std::size_t i = 0; i < params.size(); ++i) {
-    if (const auto* text = std::get_if<std::string>(&params[i])) {
+    if (const auto* blob = std::get_if<SqlBlob>(&params[i])) {
+      values[i] = blob->bytes.data();
+      lengths[i] = static_cast<int>(blob->bytes.size());
+      formats[i] = 1;
+    } else if (const auto* text = std::get_if<std::string>(&params[i])) {
       texts[i] = *text;
       values[i] = texts[i].c_str();
     } else if (const auto* number = std::get_if<std::int64_t>(&params[i])) {
@@ -109,8 +114,8 @@ std::vector<SqlRow> PostgresDatabase::query(const std::string& sql, const std::v
     }
   }
   const std::string statement = to_dollar_placeholders(sql);
-  Result result(PQexecParams(connection_, statement.c_str(), static_cast<int>(params.size()), nullptr, values.data(), nullptr,
-                             nullptr, 0));
+  Result result(PQexecParams(connection_, statement.c_str(), static_cast<int>(params.size()), nullptr, values.data(), lengths.data(),
+                             formats.data(), 0));
   const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(connection_, result.get(), location_);
   std::vector<SqlRow> rows;

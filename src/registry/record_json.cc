@@ -91,14 +91,14 @@ nlohmann::json to_json(const EndpointRoute& route) {
   nlohmann::json arms = nlohmann::json::array();
   for (const RouteArm& arm : route.arms) arms.push_back({{"target", arm.target}, {"weight", arm.weight}});
   return {{"endpoint", route.endpoint}, {"model", route.model}, {"arms", arms}, {"sticky", route.sticky},
-          {"shadows", route.shadows}, {"updated_at", route.updated_at}, {"updated_by", route.updated_by}};
+          {"shadows", route.shadows}, {"trace", route.trace}, {"updated_at", route.updated_at}, {"updated_by", route.updated_by}};
 }
 
 EndpointRoute route_from_json(const std::string& endpoint, const nlohmann::json& json) {
   auto bad = [&](const std::string& what) -> Error {
     return Error(ErrorKind::kInvalidArgument, what, "route of endpoint \"" + endpoint + "\"",
                  R"({"model": "churn", "arms": [{"target": "3", "weight": 0.9}, {"target": "@staging", "weight": 0.1}], )"
-                 R"("sticky": "header:x-user-id", "shadows": ["@challenger"]})");
+                 R"("sticky": "header:x-user-id", "shadows": ["@challenger"], "trace": "async"})");
   };
   auto check_target = [&](const std::string& target) {
     if (target.empty()) throw bad("a target is empty");
@@ -131,6 +131,12 @@ EndpointRoute route_from_json(const std::string& endpoint, const nlohmann::json&
     if (!route.sticky.empty() && route.sticky.rfind("header:", 0) != 0 && route.sticky.rfind("field:", 0) != 0) {
       throw bad("\"sticky\" is neither header:NAME nor field:NAME");
     }
+  }
+  if (json.contains("trace") && !json["trace"].is_null()) {
+    if (!json["trace"].is_string() || (json["trace"] != "async" && json["trace"] != "durable")) {
+      throw bad("\"trace\" is neither \"async\" nor \"durable\"");
+    }
+    route.trace = json["trace"].get<std::string>();
   }
   if (json.contains("shadows")) {
     if (!json["shadows"].is_array()) throw bad("\"shadows\" is not a list");

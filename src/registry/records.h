@@ -96,6 +96,7 @@ struct EndpointRoute {
   std::vector<RouteArm> arms;
   std::string sticky;               // "", "header:NAME" or "field:NAME"
   std::vector<std::string> shadows; // targets like the arms'
+  std::string trace = "async";      // the prediction log's mode: "async" or "durable"
   std::string updated_at;
   std::string updated_by;
 };

@@ -1,7 +1,8 @@
 // A minimal SQL connection interface, so that one Store implementation (sql_store.h) runs on both
 // SQLite and PostgreSQL. Statements use numbered placeholders ?1, ?2, ... (SQLite's syntax; the
-// PostgreSQL connection rewrites them to $1, $2, ...). Values travel as text or integers; results
-// come back as text (NULL as nullopt).
+// PostgreSQL connection rewrites them to $1, $2, ...). Values travel as text, integers or blobs;
+// results come back as text (NULL as nullopt; a SQLite blob as its bytes, a PostgreSQL bytea in its
+// hex text form "\x..." — see decode_bytea).
 #pragma once
 
 #include <cstdint>
@@ -12,8 +13,16 @@
 
 namespace orchard {
 
-using SqlParam = std::variant<std::nullptr_t, std::string, std::int64_t>;
+// Binary data (a BLOB in SQLite, a bytea in PostgreSQL).
+struct SqlBlob {
+  std::string bytes;
+};
+using SqlParam = std::variant<std::nullptr_t, std::string, std::int64_t, SqlBlob>;
 using SqlRow = std::vector<std::optional<std::string>>;
+
+// A blob column's value as returned by query(): the bytes themselves (SQLite), or PostgreSQL's hex
+// form "\x0a1b..." decoded. Throws Error(kIo) for text that is neither.
+std::string decode_blob(const char* dialect, const std::string& value);
 
 class SqlDatabase {
  public:

@@ -65,6 +65,8 @@ int bind_all(sqlite3_stmt* statement, const std::vector<SqlParam>& params) {
       rc = sqlite3_bind_text(statement, index, text->data(), static_cast<int>(text->size()), SQLITE_STATIC);
     } else if (const auto* number = std::get_if<std::int64_t>(&params[i])) {
       rc = sqlite3_bind_int64(statement, index, *number);
+    } else if (const auto* blob = std::get_if<SqlBlob>(&params[i])) {
+      rc = sqlite3_bind_blob(statement, index, blob->bytes.data(), static_cast<int>(blob->bytes.size()), SQLITE_STATIC);
     } else {
       rc = sqlite3_bind_null(statement, index);
     }

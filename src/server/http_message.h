@@ -15,6 +15,7 @@ struct HttpRequest {
   std::string target;  // path and query, as sent
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
+  std::string remote_address;  // the client's IP address (the caller recorded in the prediction log)
 
   std::string_view path() const {
     const std::size_t q = target.find('?');
@@ -42,6 +43,11 @@ bool json_content_type(std::string_view content_type);
 
 // {"error": "..."} with the given status (the Open Inference Protocol's error form, used everywhere).
 HttpResponse json_error(int status, const std::string& message);
+
+// Percent-decoding ('+' is a space) of a query string part.
+std::string url_decode(std::string_view text);
+// The value of query parameter `key` (decoded), or empty if absent.
+std::string query_param(const HttpRequest& request, const std::string& key);
 
 
 }  // namespace orchard

@@ -45,6 +45,9 @@ struct HttpServer::Impl {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    const auto remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_address_ = remote.address().to_string();
     ++server_.connections;
     std::lock_guard lock(server_.sessions_mutex);
     server_.sessions.insert(this);
@@ -152,6 +155,7 @@ class Session : public std::enable_shared_from_this<Session> {
       request.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     request.body = std::move(message.body());
+    request.remote_address = remote_address_;
     const bool keep_alive = message.keep_alive();
     head_ = message.method() == http::verb::head;
     HttpResponse response;
@@ -196,6 +200,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  std::string remote_address_;
   beast::flat_buffer buffer_;
   HttpServer::Impl& server_;
   std::optional<http::request_parser<http::string_body>> parser_;

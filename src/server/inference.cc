@@ -28,7 +28,8 @@ bool ShadowRunner::has_room(std::size_t rows) {
   return false;
 }
 
-void ShadowRunner::submit(std::shared_ptr<const LoadedVersion> version, std::shared_ptr<const InferRequest> request) {
+void ShadowRunner::submit(std::shared_ptr<const LoadedVersion> version, std::shared_ptr<const PredictionContext> trace,
+                          std::shared_ptr<const InferRequest> request) {
   {
     std::lock_guard lock(mutex_);
     if (queued_rows_ + request->count > kShadowQueueRows) {
@@ -36,7 +37,7 @@ void ShadowRunner::submit(std::shared_ptr<const LoadedVersion> version, std::sha
       return;
     }
     queued_rows_ += request->count;
-    queue_.emplace_back(std::move(version), std::move(request));
+    queue_.push_back({std::move(version), std::move(trace), std::move(request)});
   }
   wake_.notify_one();
 }
@@ -54,7 +55,7 @@ void ShadowRunner::loop() {
       if (stopping_) return;
       continue;
     }
-    auto [version, request] = std::move(queue_.front());
+    auto [version, trace, request] = std::move(queue_.front());
     queue_.pop_front();
     queued_rows_ -= request->count;
     busy_ = true;
@@ -62,12 +63,12 @@ void ShadowRunner::loop() {
     try {
       const InferResult result = run_inference(version, *request, /*shadow=*/true);
       ++version->shadow_requests;
-      if (observer_) observer_(version, *request, result);
+      if (observer_) observer_(trace, *request, result);
     } catch (...) {
       ++version->failures;
     }
-    // The answer is deliberately dropped here: shadows never reach the caller. (The prediction log
-    // of the tracing area will record it.)
+    // The answer is deliberately dropped here: shadows never reach the caller (the observer records
+    // it in the prediction log).
     lock.lock();
     busy_ = false;
     if (queue_.empty()) idle_.notify_all();

@@ -15,6 +15,7 @@
 
 #include "common/json_text.h"
 #include "server/serving_catalog.h"
+#include "tracing/prediction_id.h"
 
 namespace orchard {
 
@@ -24,13 +25,14 @@ struct InferRequest {
   bool raw = false;          // margins instead of predictions
   std::string request_id;    // the client's X-Request-Id / traceparent, kept in the prediction log
   std::string traceparent;
+  std::string caller;        // who asked (the client address; the API key's name once keys exist)
 };
 
 struct InferResult {
   std::shared_ptr<const LoadedVersion> version;
   std::vector<double> values;  // count * width
   int width = 0;
-  std::vector<std::string> prediction_ids;  // one per row when the prediction log is on
+  std::vector<PredictionId> prediction_ids;  // one per row when the prediction log is on
   double latency_us = 0;
 };
 
@@ -40,13 +42,15 @@ struct InferResult {
 class ShadowRunner {
  public:
   // Called (on the shadow thread) with each shadow answer, e.g. to record it in the prediction log.
-  using Observer = std::function<void(const std::shared_ptr<const LoadedVersion>&, const InferRequest&, const InferResult&)>;
+  using Observer = std::function<void(const std::shared_ptr<const PredictionContext>&, const InferRequest&, const InferResult&)>;
   ShadowRunner();
   void set_observer(Observer observer) { observer_ = std::move(observer); }
   ~ShadowRunner();  // drains the queue
   // Whether a request of `rows` rows would be queued now (check before copying the rows).
   bool has_room(std::size_t rows);
-  void submit(std::shared_ptr<const LoadedVersion> version, std::shared_ptr<const InferRequest> request);
+  // `trace`: the shadow's prediction-log context (passed to the observer).
+  void submit(std::shared_ptr<const LoadedVersion> version, std::shared_ptr<const PredictionContext> trace,
+              std::shared_ptr<const InferRequest> request);
   std::uint64_t dropped() const { return dropped_; }
   void drain();  // waits until the queue is empty (shutdown, tests)
 
@@ -54,7 +58,12 @@ class ShadowRunner {
   void loop();
   std::mutex mutex_;
   std::condition_variable wake_, idle_;
-  std::deque<std::pair<std::shared_ptr<const LoadedVersion>, std::shared_ptr<const InferRequest>>> queue_;
+  struct Job {
+    std::shared_ptr<const LoadedVersion> version;
+    std::shared_ptr<const PredictionContext> trace;
+    std::shared_ptr<const InferRequest> request;
+  };
+  std::deque<Job> queue_;
   bool stopping_ = false;
   bool busy_ = false;
   std::size_t queued_rows_ = 0;

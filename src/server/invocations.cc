@@ -242,12 +242,13 @@ HttpResponse handle_invocations(OrchardService& service, const HttpRequest& http
   }
   const OrchardService::Routed routed = service.route(endpoint, std::nullopt, sticky_value);
   const Model& model = routed.version->predictor->model();
-  InferRequest request = csv ? rows_from_csv(model, http.body, service.limits().max_rows)
-                             : rows_from_json(model, doc, service.limits().max_rows);
+  InferRequest request = csv ? rows_from_csv(model, http.body, service.options().max_rows)
+                             : rows_from_json(model, doc, service.options().max_rows);
   if (request.count == 0) bad_request("the request has no rows");
-  if (request.count > service.limits().max_rows) throw TooManyRows(request.count, service.limits().max_rows);
+  if (request.count > service.options().max_rows) throw TooManyRows(request.count, service.options().max_rows);
   request.request_id = std::string(http.header("x-request-id"));
   request.traceparent = std::string(http.header("traceparent"));
+  request.caller = http.remote_address;
   const InferResult result = service.execute(routed, request);
   std::string body = "{\"predictions\":[";
   for (std::size_t r = 0; r < request.count; ++r) {
@@ -266,7 +267,11 @@ HttpResponse handle_invocations(OrchardService& service, const HttpRequest& http
   body += "],\"model_version\":\"" + routed.version->label() + "\"";
   if (!result.prediction_ids.empty()) {
     body += ",\"prediction_ids\":[";
-    for (std::size_t i = 0; i < result.prediction_ids.size(); ++i) body += (i ? ",\"" : "\"") + result.prediction_ids[i] + "\"";
+    for (std::size_t i = 0; i < result.prediction_ids.size(); ++i) {
+      body += i ? ",\"" : "\"";
+      result.prediction_ids[i].append_text(body);
+      body += '"';
+    }
     body += "]";
   }
   body += "}";

@@ -286,7 +286,7 @@ HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path&
   if (doc["inputs"].get(inputs) != simdjson::SUCCESS) bad_request("the body has no \"inputs\" list");
   std::vector<Tensor> tensors;
   std::size_t binary_offset = 0;
-  for (element input : inputs) tensors.push_back(read_tensor(input, binary, binary_offset, service.limits().max_rows));
+  for (element input : inputs) tensors.push_back(read_tensor(input, binary, binary_offset, service.options().max_rows));
   if (tensors.empty()) bad_request("\"inputs\" is empty");
 
   bool raw = false;
@@ -325,10 +325,11 @@ HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path&
   }
   const OrchardService::Routed routed = service.route(path.model, path.version, sticky_value);
   const auto& chosen = routed.version;
-  InferRequest request = build_rows(chosen->predictor->model(), tensors, service.limits().max_rows);
+  InferRequest request = build_rows(chosen->predictor->model(), tensors, service.options().max_rows);
   request.raw = raw;
   request.request_id = std::string(http.header("x-request-id"));
   request.traceparent = std::string(http.header("traceparent"));
+  request.caller = http.remote_address;
   const InferResult result = service.execute(routed, request);
 
   std::string_view id;
@@ -345,7 +346,11 @@ HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path&
   }
   if (!result.prediction_ids.empty()) {
     body += ",\"parameters\":{\"prediction_ids\":[";
-    for (std::size_t i = 0; i < result.prediction_ids.size(); ++i) body += (i ? ",\"" : "\"") + result.prediction_ids[i] + "\"";
+    for (std::size_t i = 0; i < result.prediction_ids.size(); ++i) {
+      body += i ? ",\"" : "\"";
+      result.prediction_ids[i].append_text(body);
+      body += '"';
+    }
     body += "]}";
   }
   const auto names = chosen->predictor->value_names(raw);

@@ -62,36 +62,6 @@ std::vector<std::string> split_path(std::string_view path) {
   return parts;
 }
 
-std::string url_decode(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      int value = 0;
-      std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16);
-      out += static_cast<char>(value);
-      i += 2;
-    } else {
-      out += text[i] == '+' ? ' ' : text[i];
-    }
-  }
-  return out;
-}
-
-std::string query_param(const HttpRequest& request, const std::string& key) {
-  const std::size_t q = request.target.find('?');
-  if (q == std::string::npos) return {};
-  std::string_view query = std::string_view(request.target).substr(q + 1);
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    const std::size_t eq = pair.find('=');
-    if (url_decode(pair.substr(0, eq)) == key) return eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return {};
-}
-
 // A version number from the path (not a number: no such resource, 404) or from a body or query
 // (the client's mistake, 400).
 std::int64_t version_number(const std::string& text, ErrorKind kind = ErrorKind::kNotFound) {
@@ -236,28 +206,6 @@ HttpResponse push_version(OrchardService& service, const HttpRequest& request, c
 
 }  // namespace
 
-// A prediction with its lineage: the version's artifact, source, git commit and training data.
-json prediction_lineage(Registry& registry, const PredictionRecord& record) {
-  json out = {{"id", record.id}, {"time", record.time}, {"endpoint", record.endpoint}, {"model", record.model},
-              {"version", record.version}, {"arm", record.arm}, {"artifact_sha256", record.artifact_sha256},
-              {"inputs", json::object()}, {"outputs", json::parse(record.outputs_json)},
-              {"latency_us", record.latency_us}, {"request_id", record.request_id}, {"traceparent", record.traceparent}};
-  try {
-    const VersionRecord version = registry.resolve(ModelRef{record.model, record.version, std::nullopt});
-    json lineage = to_json(version);
-    // Inputs are stored as values in the version's feature order; its schema gives the names back.
-    const json values = json::parse(record.inputs_json);
-    const json& features = lineage["schema"]["features"];
-    for (std::size_t f = 0; f < values.size() && f < features.size(); ++f) out["inputs"][features[f]["name"].get<std::string>()] = values[f];
-    out["lineage"] = {{"source", lineage["source"]}, {"dataset", lineage["dataset"]}, {"artifact", lineage["artifact"]},
-                      {"created_at", lineage["created_at"]}, {"created_by", lineage["created_by"]}, {"metrics", lineage["metrics"]}};
-  } catch (const Error& e) {
-    out["lineage"] = {{"error", e.what()}};
-    out["inputs"] = json::parse(record.inputs_json);  // names unknown without the version
-  }
-  return out;
-}
-
 namespace {
 
 // POST /api/v1/models/{name}/evaluate?label=COL[&group=COL][&versions=1,2][&record=1][&speed=0], body: CSV.
@@ -333,13 +281,8 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
     service.catalog().refresh();
     return reply({{"endpoints", served_endpoints(service)}});
   }
-  if (area == "predictions") {
-    if (parts.size() != 4) return json_error(404, "use /api/v1/predictions/ID");
-    if (method != "GET") return method_not_allowed("GET");
-    if (!service.prediction_log()) return json_error(404, "the prediction log is off (orchard serve --no-trace)");
-    const auto found = service.prediction_log()->find(parts[3]);
-    if (found.empty()) return json_error(404, "no prediction with id " + parts[3]);
-    return reply(prediction_lineage(registry, found.front()));
+  if (area == "predictions" || area == "feedback" || (area == "endpoints" && parts.size() == 5)) {
+    return handle_monitoring(service, request, parts);
   }
   if (area == "gc") {
     if (method != "POST") return method_not_allowed("POST");

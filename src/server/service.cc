@@ -31,39 +31,38 @@ double uniform_draw() {
 
 }  // namespace
 
-OrchardService::OrchardService(Registry& registry, ServingCatalog& catalog, ServiceLimits limits, PredictionLog* log)
-    : registry_(registry), catalog_(catalog), limits_(limits), log_(log) {
+OrchardService::OrchardService(Registry& registry, ServingCatalog& catalog, ServiceOptions options, PredictionLog* log)
+    : registry_(registry), catalog_(catalog), options_(options), log_(log) {
   if (log_) {
-    shadows_.set_observer([this](const std::shared_ptr<const LoadedVersion>& version, const InferRequest& request, const InferResult& result) {
+    shadows_.set_observer([this](const std::shared_ptr<const PredictionContext>& trace, const InferRequest& request, const InferResult& result) {
       InferResult copy = result;
-      Routed routed;
-      routed.endpoint_name = version->model;
-      record(routed, version, "shadow:" + std::to_string(version->number), request, copy);
+      record(trace, false, request, copy);
     });
   }
 }
 
-void OrchardService::record(const Routed& routed, const std::shared_ptr<const LoadedVersion>& version, const std::string& arm,
-                            const InferRequest& request, InferResult& result) {
+void OrchardService::record(const std::shared_ptr<const PredictionContext>& trace, bool durable, const InferRequest& request,
+                            InferResult& result) {
   if (!log_) return;
   PredictionEntry entry;
-  entry.ids.reserve(request.count);
-  for (std::size_t r = 0; r < request.count; ++r) entry.ids.push_back(new_prediction_id());
-  entry.time = utc_now();
-  entry.endpoint = routed.endpoint_name;
-  entry.model = version->model;
-  entry.version = version->number;
-  entry.artifact_sha256 = version->artifact_sha256;
-  entry.arm = arm;
-  entry.request_id = request.request_id;
-  entry.traceparent = request.traceparent;
-  entry.predictor = version->predictor;
+  entry.context = trace;
+  entry.ids.resize(request.count);
+  new_prediction_ids(entry.ids.data(), request.count);
   entry.rows = request.rows;
   entry.outputs = result.values;
   entry.width = result.width;
+  entry.raw = request.raw;
+  entry.durable = durable;
   entry.latency_us = result.latency_us;
+  entry.request_id = request.request_id;
+  entry.traceparent = request.traceparent;
+  entry.caller = request.caller;
   result.prediction_ids = entry.ids;
-  if (!log_->enqueue(std::move(entry))) throw PredictionLogFull();
+  const auto ticket = log_->enqueue(std::move(entry));
+  if (!ticket) throw PredictionLogFull();
+  if (durable && !log_->wait_written(*ticket)) {
+    throw PredictionLogFull("the prediction could not be recorded durably (see the server log); it was not acknowledged");
+  }
 }
 
 std::shared_ptr<const LoadedVersion> OrchardService::describe(const std::string& endpoint, std::optional<std::int64_t> version) {
@@ -89,6 +88,8 @@ OrchardService::Routed OrchardService::route(const std::string& endpoint, std::o
   if (version) {
     routed.version = catalog_.version(endpoint, *version);
     routed.arm = std::to_string(*version);
+    if (log_) routed.trace = make_trace_context(endpoint, routed.arm, *routed.version);
+    routed.durable = options_.durable_by_default;
     return routed;
   }
   routed.snapshot = catalog_.current();
@@ -100,23 +101,27 @@ OrchardService::Routed OrchardService::route(const std::string& endpoint, std::o
   const auto& arm = routed.endpoint->pick(sticky_value, uniform_draw());
   routed.version = arm.version;
   routed.arm = arm.target;
+  routed.trace = arm.trace;
+  routed.durable = routed.endpoint->explicit_route ? routed.endpoint->durable : options_.durable_by_default;
   return routed;
 }
 
 InferResult OrchardService::execute(const Routed& routed, const InferRequest& request) {
   InferResult result = run_inference(routed.version, request);
-  record(routed, routed.version, routed.arm, request, result);
+  record(routed.trace, routed.durable, request, result);
   if (routed.endpoint && !routed.endpoint->shadows.empty() && shadows_.has_room(request.count * routed.endpoint->shadows.size())) {
     const Model& primary = routed.version->predictor->model();
     auto shared = std::make_shared<const InferRequest>(request);
-    for (const auto& shadow : routed.endpoint->shadows) {
+    for (std::size_t s = 0; s < routed.endpoint->shadows.size(); ++s) {
+      const auto& shadow = routed.endpoint->shadows[s];
+      const auto& trace = routed.endpoint->shadow_traces[s];
       const Model& other = shadow->predictor->model();
       bool same_features = other.num_features() == primary.num_features();
       for (int f = 0; same_features && f < primary.num_features(); ++f) {
         same_features = other.features[static_cast<std::size_t>(f)].name == primary.features[static_cast<std::size_t>(f)].name;
       }
       if (same_features) {
-        shadows_.submit(shadow, shared);
+        shadows_.submit(shadow, trace, shared);
         continue;
       }
       // A shadow with other features gets the same values by feature name (missing where it has a
@@ -132,7 +137,7 @@ InferResult OrchardService::execute(const Routed& routed, const InferRequest& re
           for (std::size_t r = 0; r < request.count; ++r) remapped->rows[r * of + f] = request.rows[r * pf + p];
         }
       }
-      shadows_.submit(shadow, std::move(remapped));
+      shadows_.submit(shadow, trace, std::move(remapped));
     }
   }
   return result;

@@ -20,14 +20,17 @@ namespace orchard {
 
 class Registry;
 
-struct ServiceLimits {
+struct ServiceOptions {
   std::size_t max_rows = 100000;  // rows per request; more get 413 (TooManyRows)
+  // The prediction log's mode for endpoints without an explicit route and for requests naming a
+  // version (a route's own "trace" setting wins).
+  bool durable_by_default = false;
 };
 
 class OrchardService {
  public:
   // `log`: where every predicted row is recorded (null: no prediction log).
-  OrchardService(Registry& registry, ServingCatalog& catalog, ServiceLimits limits = {}, PredictionLog* log = nullptr);
+  OrchardService(Registry& registry, ServingCatalog& catalog, ServiceOptions options = {}, PredictionLog* log = nullptr);
   PredictionLog* prediction_log() { return log_; }
 
   HttpResponse handle(HttpRequest&& request);
@@ -41,6 +44,8 @@ class OrchardService {
     const ServedEndpoint* endpoint = nullptr;  // null for a fixed version
     std::string endpoint_name;                 // as requested
     std::string arm;                           // the route target that answered ("@production", "3")
+    std::shared_ptr<const PredictionContext> trace;  // what the prediction log records for the rows
+    bool durable = false;                            // the response waits until the rows are committed
   };
   Routed route(const std::string& endpoint, std::optional<std::int64_t> version, std::string_view sticky_value);
   // The endpoint (if any) of a request before routing, to read its sticky key settings.
@@ -53,7 +58,7 @@ class OrchardService {
   ServingCatalog& catalog() { return catalog_; }
   Registry& registry() { return registry_; }
   ShadowRunner& shadows() { return shadows_; }
-  const ServiceLimits& limits() const { return limits_; }
+  const ServiceOptions& options() const { return options_; }
   void set_ready(bool ready) { ready_ = ready; }
   // GET /metrics: the Prometheus text exposition format.
   std::string metrics_text() const;
@@ -62,12 +67,12 @@ class OrchardService {
  private:
   HttpResponse dispatch(HttpRequest&& request);
 
-  void record(const Routed& routed, const std::shared_ptr<const LoadedVersion>& version, const std::string& arm,
-              const InferRequest& request, InferResult& result);
+  // Gives the rows ids and queues them in the prediction log (waiting for the commit if durable).
+  void record(const std::shared_ptr<const PredictionContext>& trace, bool durable, const InferRequest& request, InferResult& result);
 
   Registry& registry_;
   ServingCatalog& catalog_;
-  ServiceLimits limits_;
+  ServiceOptions options_;
   PredictionLog* log_;
   ShadowRunner shadows_;
   std::atomic<bool> ready_{false};
@@ -77,18 +82,25 @@ class OrchardService {
 
 // A logged prediction with its version's lineage (GET /api/v1/predictions/ID, `orchard trace`).
 nlohmann::json prediction_lineage(Registry& registry, const PredictionRecord& record);
+// A logged prediction as JSON; inputs by feature name when `feature_names` is given.
+nlohmann::json prediction_json(const PredictionRecord& record, const std::vector<std::string>* feature_names);
 
 // Adapters (one file each).
 HttpResponse handle_kserve_v2(OrchardService& service, const HttpRequest& request);
 HttpResponse handle_invocations(OrchardService& service, const HttpRequest& request, const std::string& endpoint);
 HttpResponse handle_management(OrchardService& service, const HttpRequest& request);
+// /api/v1/predictions, /api/v1/feedback, /api/v1/endpoints/{name}/{quality,report,drift}: `parts` is
+// the split path ("api", "v1", ...).
+HttpResponse handle_monitoring(OrchardService& service, const HttpRequest& request, const std::vector<std::string>& parts);
 
-// The prediction log is full: answered 503 (the request is not acknowledged, nothing is lost).
+// The prediction log is full, or a durable record could not be committed: answered 503 (the request
+// is not acknowledged, nothing is lost).
 struct PredictionLogFull : Error {
   PredictionLogFull() : Error(ErrorKind::kIo, "the prediction log is full; retry in a moment") {}
+  explicit PredictionLogFull(const std::string& message) : Error(ErrorKind::kIo, message) {}
 };
 
-// A request with more rows than ServiceLimits::max_rows: answered 413.
+// A request with more rows than ServiceOptions::max_rows: answered 413.
 struct TooManyRows : Error {
   TooManyRows(std::size_t rows, std::size_t limit)
       : Error(ErrorKind::kInvalidArgument, "the request has " + std::to_string(rows) + " rows; the limit is " + std::to_string(limit),
@@ -102,7 +114,10 @@ inline constexpr const char* kVersionHeader = "orchard-model-version";
 inline void add_prediction_id_header(HttpResponse& response, const InferResult& result) {
   if (result.prediction_ids.empty()) return;
   std::string ids;
-  for (std::size_t i = 0; i < result.prediction_ids.size() && i < 16; ++i) ids += (i ? "," : "") + result.prediction_ids[i];
+  for (std::size_t i = 0; i < result.prediction_ids.size() && i < 16; ++i) {
+    if (i) ids += ',';
+    result.prediction_ids[i].append_text(ids);
+  }
   response.headers.emplace_back("orchard-prediction-id", std::move(ids));
 }
 

@@ -24,6 +24,18 @@ std::uint64_t fnv1a(std::string_view text) {
 
 }  // namespace
 
+std::shared_ptr<const PredictionContext> make_trace_context(const std::string& endpoint, const std::string& arm,
+                                                            const LoadedVersion& version) {
+  auto context = std::make_shared<PredictionContext>();
+  context->endpoint = endpoint;
+  context->model = version.model;
+  context->version = version.number;
+  context->artifact_sha256 = version.artifact_sha256;
+  context->arm = arm;
+  context->predictor = version.predictor;
+  return context;
+}
+
 const ServedEndpoint::Arm& ServedEndpoint::pick(std::string_view sticky_value, double draw) const {
   if (arms.size() == 1) return arms.front();
   double point;
@@ -143,9 +155,16 @@ void ServingCatalog::refresh() {
       for (const RouteArm& arm : route.arms) {
         if (arm.weight <= 0) continue;
         endpoint.total_weight += arm.weight;
-        endpoint.arms.push_back({endpoint.total_weight, arm.target, use(route.model, resolve_target(route.model, arm.target))});
+        auto version = use(route.model, resolve_target(route.model, arm.target));
+        auto trace = make_trace_context(route.endpoint, arm.target, *version);
+        endpoint.arms.push_back({endpoint.total_weight, arm.target, std::move(version), std::move(trace)});
       }
-      for (const std::string& shadow : route.shadows) endpoint.shadows.push_back(use(route.model, resolve_target(route.model, shadow)));
+      for (const std::string& shadow : route.shadows) {
+        endpoint.shadows.push_back(use(route.model, resolve_target(route.model, shadow)));
+        endpoint.shadow_traces.push_back(
+            make_trace_context(route.endpoint, "shadow:" + std::to_string(endpoint.shadows.back()->number), *endpoint.shadows.back()));
+      }
+      endpoint.durable = route.trace == "durable";
       if (route.sticky.rfind("header:", 0) == 0) {
         endpoint.sticky_header = route.sticky.substr(7);
         std::transform(endpoint.sticky_header.begin(), endpoint.sticky_header.end(), endpoint.sticky_header.begin(),

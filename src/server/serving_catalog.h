@@ -20,6 +20,7 @@
 
 #include "engine/predictor.h"
 #include "registry/records.h"
+#include "tracing/prediction_record.h"
 
 namespace orchard {
 
@@ -67,17 +68,24 @@ struct ServedEndpoint {
     double upper = 0;  // cumulative weight: this arm takes draws in [previous upper, upper)
     std::string target;
     std::shared_ptr<const LoadedVersion> version;
+    std::shared_ptr<const PredictionContext> trace;  // what the prediction log records for its rows
   };
   std::vector<Arm> arms;
   double total_weight = 0;
   std::string sticky_header;  // lower-case header name, or empty
   std::string sticky_field;   // request field name, or empty
   std::vector<std::shared_ptr<const LoadedVersion>> shadows;
+  std::vector<std::shared_ptr<const PredictionContext>> shadow_traces;  // one per shadow
   bool explicit_route = false;
+  bool durable = false;  // the route's trace mode: responses wait until their records are committed
 
   // The arm for a request: by the sticky key's hash when there is one, else by `draw` in [0, 1).
   const Arm& pick(std::string_view sticky_value, double draw) const;
 };
+
+// The prediction log's context for rows that `version` answers on `endpoint` through `arm`.
+std::shared_ptr<const PredictionContext> make_trace_context(const std::string& endpoint, const std::string& arm,
+                                                            const LoadedVersion& version);
 
 struct CatalogSnapshot {
   std::uint64_t generation = 0;

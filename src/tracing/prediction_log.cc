@@ -1,55 +1,17 @@
 #include "tracing/prediction_log.h"
 
-#include "common/json_text.h"
-
-#include <charconv>
-#include <cmath>
 #include <iostream>
 
 namespace orchard {
 namespace {
 
 constexpr std::uint64_t kEarlyWriteRows = 4096;  // write without waiting for the interval
-
-std::vector<PredictionRecord> to_records(const PredictionEntry& entry) {
-  std::vector<PredictionRecord> records;
-  const std::size_t nf = static_cast<std::size_t>(entry.predictor->num_features());
-  const std::size_t width = static_cast<std::size_t>(entry.width);
-  for (std::size_t r = 0; r < entry.ids.size(); ++r) {
-    PredictionRecord record;
-    record.id = entry.ids[r];
-    record.time = entry.time;
-    record.endpoint = entry.endpoint;
-    record.model = entry.model;
-    record.version = entry.version;
-    record.artifact_sha256 = entry.artifact_sha256;
-    record.arm = entry.arm;
-    record.latency_us = entry.latency_us;
-    record.request_id = entry.request_id;
-    record.traceparent = entry.traceparent;
-    // Values only: the names are the version's features (its schema in the registry), which lookups
-    // put back; this keeps each record a third of the size.
-    record.inputs_json = "[";
-    for (std::size_t f = 0; f < nf; ++f) {
-      if (f) record.inputs_json += ',';
-      append_json_number(record.inputs_json, entry.rows[r * nf + f]);
-    }
-    record.inputs_json += ']';
-    record.outputs_json = "[";
-    for (std::size_t k = 0; k < width; ++k) {
-      if (k) record.outputs_json += ',';
-      append_json_number(record.outputs_json, entry.outputs[r * width + k]);
-    }
-    record.outputs_json += ']';
-    records.push_back(std::move(record));
-  }
-  return records;
-}
+constexpr std::size_t kFailedBatchesKept = 1024;  // durable waiters look their ticket up here
 
 }  // namespace
 
-PredictionLog::PredictionLog(std::unique_ptr<PredictionSink> sink, std::size_t max_queued_rows, std::chrono::milliseconds flush_interval)
-    : sink_(std::move(sink)), max_queued_rows_(max_queued_rows), flush_interval_(flush_interval), thread_([this] { loop(); }) {}
+PredictionLog::PredictionLog(std::unique_ptr<PredictionSink> sink, PredictionLogOptions options)
+    : sink_(std::move(sink)), options_(options), thread_([this] { loop(); }) {}
 
 PredictionLog::~PredictionLog() {
   {
@@ -60,20 +22,41 @@ PredictionLog::~PredictionLog() {
   thread_.join();
 }
 
-bool PredictionLog::enqueue(PredictionEntry&& entry) {
-  const std::size_t rows = entry.ids.size();
+void PredictionLog::add_observer(PredictionObserver* observer) {
+  std::lock_guard lock(mutex_);
+  observers_.push_back(observer);
+}
+
+std::optional<std::uint64_t> PredictionLog::enqueue(PredictionEntry&& entry) {
+  const std::size_t rows = entry.count();
+  const bool durable = entry.durable;
+  std::uint64_t ticket = 0;
   {
     std::lock_guard lock(mutex_);
-    if (queued_rows_ + rows > max_queued_rows_) {
+    if (queued_rows_ + rows > options_.max_queued_rows) {
       refused_rows_ += rows;
-      return false;
+      return std::nullopt;
     }
     queued_rows_ += rows;
     queue_.push_back(std::move(entry));
-    ++enqueued_entries_;
+    ticket = ++enqueued_entries_;
+    if (durable) ++durable_waiting_;
   }
-  if (queued_rows_ >= kEarlyWriteRows) wake_.notify_one();
-  return true;
+  if (durable || queued_rows_ >= kEarlyWriteRows) wake_.notify_one();
+  return ticket;
+}
+
+bool PredictionLog::ticket_failed(std::uint64_t ticket) const {
+  for (const auto& [first, last] : failed_tickets_) {
+    if (ticket >= first && ticket <= last) return true;
+  }
+  return false;
+}
+
+bool PredictionLog::wait_written(std::uint64_t ticket) {
+  std::unique_lock lock(mutex_);
+  written_.wait(lock, [&] { return written_entries_ >= ticket; });
+  return !ticket_failed(ticket);
 }
 
 void PredictionLog::flush() {
@@ -84,47 +67,101 @@ void PredictionLog::flush() {
   written_.wait(lock, [&] { return written_entries_ >= target; });
 }
 
-std::vector<PredictionRecord> PredictionLog::find(const std::string& id) {
-  flush();  // a prediction answered a moment ago is found too
-  std::lock_guard lock(sink_mutex_);
+std::optional<PredictionRecord> PredictionLog::find(const PredictionId& id) {
+  flush();
   return sink_->find(id);
 }
 
+std::vector<PredictionRecord> PredictionLog::search(const PredictionQuery& query) {
+  flush();
+  return sink_->search(query);
+}
+
+std::vector<bool> PredictionLog::add_feedback(const std::vector<Feedback>& items) {
+  flush();  // feedback may come right after the prediction
+  return sink_->add_feedback(items);
+}
+
+std::vector<ArmTraffic> PredictionLog::traffic(const std::string& endpoint, std::int64_t since_ms, std::int64_t until_ms) {
+  flush();
+  return sink_->traffic(endpoint, since_ms, until_ms);
+}
+
+std::uint64_t PredictionLog::apply_retention() {
+  const std::uint64_t removed = sink_->apply_retention(options_.retention);
+  retention_removed_ += removed;
+  return removed;
+}
+
 void PredictionLog::loop() {
+  auto next_retention = std::chrono::steady_clock::now() + options_.retention_interval;
+  const bool has_retention = options_.retention.max_age_ms || options_.retention.max_bytes;
   std::unique_lock lock(mutex_);
   for (;;) {
-    // Gather for one flush interval (group commit), unless asked to flush, stopping, or a batch is big.
-    wake_.wait_for(lock, flush_interval_, [this] { return stopping_ || flush_requested_ || queued_rows_ >= kEarlyWriteRows; });
+    // Gather for one flush interval (group commit), unless asked to flush, stopping, a durable entry
+    // waits, or a batch is big.
+    wake_.wait_for(lock, options_.flush_interval,
+                   [this] { return stopping_ || flush_requested_ || durable_waiting_ > 0 || queued_rows_ >= kEarlyWriteRows; });
     flush_requested_ = false;
+    if (has_retention && std::chrono::steady_clock::now() >= next_retention) {
+      lock.unlock();
+      try {
+        apply_retention();
+      } catch (const std::exception& e) {
+        std::cerr << "orchard: error: prediction log retention failed: " << e.what() << "\n";
+      }
+      next_retention = std::chrono::steady_clock::now() + options_.retention_interval;
+      lock.lock();
+    }
     if (queue_.empty()) {
       if (stopping_) return;
       written_.notify_all();
       continue;
     }
-    std::deque<PredictionEntry> batch;
-    batch.swap(queue_);
+    std::vector<PredictionEntry> batch(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+    queue_.clear();
+    const std::uint64_t first_ticket = written_entries_ + 1;
+    bool sync = false;
+    std::size_t rows = 0, durable = 0;
+    for (const PredictionEntry& entry : batch) {
+      rows += entry.count();
+      if (entry.durable) ++durable;
+    }
+    sync = durable > 0;
     lock.unlock();
     const auto started = std::chrono::steady_clock::now();
-    std::vector<PredictionRecord> records;
-    std::size_t rows = 0;
-    for (const PredictionEntry& entry : batch) {
-      auto converted = to_records(entry);
-      rows += converted.size();
-      records.insert(records.end(), std::make_move_iterator(converted.begin()), std::make_move_iterator(converted.end()));
-    }
+    bool ok = true;
     try {
-      std::lock_guard sink_lock(sink_mutex_);
-      sink_->write(records);
+      sink_->write(batch, sync);
       written_rows_ += rows;
     } catch (const std::exception& e) {
+      ok = false;
       failed_rows_ += rows;
       std::cerr << "orchard: error: the prediction log could not write " << rows << " record(s): " << e.what() << "\n";
     }
-    last_flush_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    last_flush_seconds_ = seconds;
+    flush_seconds_total_ = flush_seconds_total_ + seconds;
+    ++flushes_;
     lock.lock();
+    if (!ok) {
+      failed_tickets_.emplace_back(first_ticket, first_ticket + batch.size() - 1);
+      if (failed_tickets_.size() > kFailedBatchesKept) failed_tickets_.pop_front();
+    }
     queued_rows_ -= rows;
+    durable_waiting_ -= durable;
     written_entries_ += batch.size();
     written_.notify_all();
+    // Observers and the entries' destruction (their buffers may be large) happen outside the lock,
+    // after the waiters are released.
+    lock.unlock();
+    if (ok) {
+      for (PredictionObserver* observer : observers_) {
+        for (const PredictionEntry& entry : batch) observer->observe(entry);
+      }
+    }
+    batch.clear();
+    lock.lock();
   }
 }
 

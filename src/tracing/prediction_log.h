@@ -1,10 +1,14 @@
 // The prediction log: every predicted row recorded off the request's path.
 //
-// Requests enqueue their rows (one entry per request) into a bounded queue; a writer thread turns
-// them into records and writes them to the sink in batches (group commits) every flush interval or
-// when enough have gathered. A full queue refuses the entry — the server answers 503 and counts it —
-// so nothing acknowledged is ever dropped silently. On a crash, entries not yet written (at most one
-// flush interval, 50 ms by default) are lost: the async mode's documented window.
+// Requests enqueue their rows (one PredictionEntry per request) into a bounded queue; a writer thread
+// writes them to the sink in batches (group commits) every flush interval, or at once when a batch is
+// big or a durable entry waits. Two modes, chosen per endpoint:
+//   async   (default) the response leaves at once. A crash of the server loses at most the entries
+//           queued since the last commit: one flush interval (50 ms by default).
+//   durable the caller waits (wait_written) until its entry is committed with fsync; a failed write
+//           fails the request.
+// A full queue refuses the entry — the server answers 503 and counts it — so nothing acknowledged is
+// ever dropped silently. Observers (drift monitoring) see every written entry on the writer thread.
 #pragma once
 
 #include <atomic>
@@ -13,60 +17,80 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
-#include "engine/predictor.h"
-#include "tracing/prediction_record.h"
+#include "tracing/prediction_sink.h"
 
 namespace orchard {
 
-struct PredictionEntry {
-  std::vector<std::string> ids;     // one per row
-  std::string time;
-  std::string endpoint, model, artifact_sha256, arm, request_id, traceparent;
-  std::int64_t version = 0;
-  std::shared_ptr<const Predictor> predictor;  // for the feature names, written by the writer thread
-  std::vector<double> rows;     // count * num_features
-  std::vector<double> outputs;  // count * width
-  int width = 0;
-  double latency_us = 0;
+// Sees each entry after it is written, on the writer thread (so it must be quick and never throw).
+class PredictionObserver {
+ public:
+  virtual ~PredictionObserver() = default;
+  virtual void observe(const PredictionEntry& entry) = 0;
+};
+
+struct PredictionLogOptions {
+  std::size_t max_queued_rows = std::size_t{1} << 20;
+  std::chrono::milliseconds flush_interval{50};
+  RetentionPolicy retention;                      // applied on the writer thread
+  std::chrono::seconds retention_interval{60};   // how often the policy is checked
 };
 
 class PredictionLog {
  public:
-  explicit PredictionLog(std::unique_ptr<PredictionSink> sink, std::size_t max_queued_rows = std::size_t{1} << 20,
-                         std::chrono::milliseconds flush_interval = std::chrono::milliseconds(50));
+  explicit PredictionLog(std::unique_ptr<PredictionSink> sink, PredictionLogOptions options = {});
   ~PredictionLog();  // writes what is queued
 
-  // False if the queue is full (the caller answers 503).
-  bool enqueue(PredictionEntry&& entry);
+  // Called before traffic starts (not thread-safe against the writer's use).
+  void add_observer(PredictionObserver* observer);
+
+  // Queues the entry; returns its ticket, or nullopt if the queue is full (the caller answers 503).
+  std::optional<std::uint64_t> enqueue(PredictionEntry&& entry);
+  // Waits until the entry with `ticket` is written; false if its write failed.
+  bool wait_written(std::uint64_t ticket);
   // Waits until everything enqueued so far is written.
   void flush();
-  std::vector<PredictionRecord> find(const std::string& id);
+
+  // Reads (everything enqueued before the call is written first, so a prediction answered a moment
+  // ago is found).
+  std::optional<PredictionRecord> find(const PredictionId& id);
+  std::vector<PredictionRecord> search(const PredictionQuery& query);
+  std::vector<bool> add_feedback(const std::vector<Feedback>& items);
+  std::vector<ArmTraffic> traffic(const std::string& endpoint, std::int64_t since_ms, std::int64_t until_ms);
+  std::uint64_t apply_retention();  // now, with the configured policy
+  std::int64_t size_bytes() { return sink_->size_bytes(); }
 
   std::uint64_t queued_rows() const { return queued_rows_.load(); }
   std::uint64_t written_rows() const { return written_rows_.load(); }
   std::uint64_t refused_rows() const { return refused_rows_.load(); }
   std::uint64_t failed_rows() const { return failed_rows_.load(); }
+  std::uint64_t retained_away_rows() const { return retention_removed_.load(); }
+  std::uint64_t flushes() const { return flushes_.load(); }
   double last_flush_seconds() const { return last_flush_seconds_.load(); }
+  double flush_seconds_total() const { return flush_seconds_total_.load(); }
 
  private:
   void loop();
+  bool ticket_failed(std::uint64_t ticket) const;  // REQUIRES: mutex_ held
 
   std::unique_ptr<PredictionSink> sink_;
-  std::mutex sink_mutex_;  // the writer and find() share the sink
-  std::size_t max_queued_rows_;
-  std::chrono::milliseconds flush_interval_;
+  PredictionLogOptions options_;
+  std::vector<PredictionObserver*> observers_;
   std::mutex mutex_;
   std::condition_variable wake_, written_;
   std::deque<PredictionEntry> queue_;
   std::uint64_t enqueued_entries_ = 0, written_entries_ = 0;
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> failed_tickets_;  // recent failed batches [first, last]
   bool stopping_ = false;
   bool flush_requested_ = false;
-  std::atomic<std::uint64_t> queued_rows_{0}, written_rows_{0}, refused_rows_{0}, failed_rows_{0};
-  std::atomic<double> last_flush_seconds_{0};
+  std::size_t durable_waiting_ = 0;
+  std::atomic<std::uint64_t> queued_rows_{0}, written_rows_{0}, refused_rows_{0}, failed_rows_{0}, retention_removed_{0}, flushes_{0};
+  std::atomic<double> last_flush_seconds_{0}, flush_seconds_total_{0};
   std::thread thread_;
 };
 

@@ -1,35 +1,62 @@
-// What the prediction log keeps of one predicted row.
+// What the prediction log keeps: the entries requests hand to it (write side) and the records that
+// lookups and searches return (read side).
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/predictor.h"
+#include "tracing/prediction_id.h"
+
 namespace orchard {
 
-struct PredictionRecord {
-  std::string id;            // UUIDv7
-  std::string time;          // ISO-8601 UTC
+// Who answered: shared by every row that one route arm of one endpoint answers, so a request carries
+// a pointer, not five strings (the server builds one per arm when it loads a route).
+struct PredictionContext {
   std::string endpoint;
   std::string model;
   std::int64_t version = 0;
   std::string artifact_sha256;
-  std::string arm;           // the route target that answered ("@production", "3"), or "shadow:..."
-  std::string inputs_json;   // [value, ...] in the version's feature order, as the model saw them (null = missing)
-  std::string outputs_json;  // [value, ...]
-  double latency_us = 0;     // model time for the request this row came in
-  std::string request_id;    // the client's X-Request-Id, if sent
-  std::string traceparent;   // the client's W3C traceparent, if sent
+  std::string arm;  // the route target that answered ("@production", "3"), or "shadow:N"
+  std::shared_ptr<const Predictor> predictor;  // feature count and names; kept alive while queued
+
+  bool is_shadow() const { return arm.rfind("shadow:", 0) == 0; }
 };
 
-// Where prediction records go. Implementations write batches (group commits) and are called from
-// the prediction log's writer thread only.
-class PredictionSink {
- public:
-  virtual ~PredictionSink() = default;
-  // Stores the batch atomically. Throws Error(kIo) if it cannot.
-  virtual void write(const std::vector<PredictionRecord>& batch) = 0;
-  virtual std::vector<PredictionRecord> find(const std::string& id) = 0;  // 0 or 1 record
+// One request's rows, as handed to the log on the request path (moved, never copied again).
+struct PredictionEntry {
+  std::shared_ptr<const PredictionContext> context;
+  std::vector<PredictionId> ids;  // one per row, increasing
+  std::vector<double> rows;       // ids.size() * num_features, in the version's feature order, NaN = missing
+  std::vector<double> outputs;    // ids.size() * width
+  int width = 0;
+  bool raw = false;               // outputs are margins (a --raw request), not predictions
+  bool durable = false;           // the caller waits until this entry is committed
+  double latency_us = 0;          // model time of the whole request
+  std::string request_id;         // the client's X-Request-Id, if sent
+  std::string traceparent;        // the client's W3C traceparent, if sent
+  std::string caller;             // the API key's name once keys exist, else the client address
+
+  std::size_t count() const { return ids.size(); }
+  int num_features() const { return context->predictor->num_features(); }
+};
+
+// One logged row, as read back.
+struct PredictionRecord {
+  PredictionId id;
+  std::int64_t time_ms = 0;  // from the id
+  std::string endpoint, model, artifact_sha256, arm;
+  std::int64_t version = 0;
+  bool raw = false;
+  std::vector<double> inputs;   // in the version's feature order, NaN = missing
+  std::vector<double> outputs;
+  double latency_us = 0;
+  std::string request_id, traceparent, caller;
+  std::optional<double> label;  // feedback, once given
+  std::int64_t label_time_ms = 0;
 };
 
 }  // namespace orchard

@@ -680,17 +680,9 @@ namespace {
 // The same verbs against a real PostgreSQL store (--store URL), as several servers sharing one
 // registry would use it. Runs when $ORCHARD_TEST_POSTGRES names a server (scripts/test.sh).
 TEST(RegistryCliPostgres, VerbsWorkOnASharedPostgresStore) {
-  const char* base = std::getenv("ORCHARD_TEST_POSTGRES");
-  if (!base || !*base) GTEST_SKIP() << "ORCHARD_TEST_POSTGRES is not set: the CLI ran on SQLite only";
+  if (testing::postgres_url().empty()) GTEST_SKIP() << "ORCHARD_TEST_POSTGRES is not set: the CLI ran on SQLite only";
   const std::string dir = testing::temp_dir() + "/cli-postgres";
-  const std::string database = "orchard_cli_" + sha256_hex(dir).substr(0, 12);
-  std::string url = base;
-  url = url.substr(0, url.find('/', url.find("://") + 3)) + "/" + database;
-  {
-    PostgresDatabase admin(base);
-    admin.exec_script("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
-    admin.exec_script("CREATE DATABASE " + database);
-  }
+  const std::string url = testing::fresh_postgres_database("cli-postgres");
   const std::string where = " --data '" + dir + "' --store '" + url + "'";
   const std::string churn = testing::source_dir() + "/examples/churn/";
   auto ok = [&](const std::string& args) {
@@ -720,8 +712,6 @@ TEST(RegistryCliPostgres, VerbsWorkOnASharedPostgresStore) {
   EXPECT_EQ(down.exit_code, 6);
   EXPECT_NE(down.err.find("cannot connect"), std::string::npos) << down.err;
   EXPECT_EQ(down.err.find("secret"), std::string::npos) << "the password is not printed";
-  PostgresDatabase admin(base);
-  admin.exec_script("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
 }
 
 }  // namespace

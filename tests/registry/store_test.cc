@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -45,42 +47,14 @@ std::unique_ptr<Store> make_sqlite_store(const std::string& dir) { return std::m
 
 // PostgreSQL: $ORCHARD_TEST_POSTGRES names a server (scripts/test.sh starts a throwaway cluster);
 // each test directory gets its own database, created on first use and dropped at exit.
-std::string postgres_url() {
-  const char* url = std::getenv("ORCHARD_TEST_POSTGRES");
-  return url ? url : "";
-}
-
-std::vector<std::string>& postgres_databases() {
-  static std::vector<std::string> names;
-  return names;
-}
-
-std::string with_database(const std::string& url, const std::string& database) {
-  const std::size_t slash = url.find('/', url.find("://") + 3);
-  const std::size_t query = url.find('?');
-  return url.substr(0, slash == std::string::npos ? url.size() : slash) + "/" + database +
-         (query == std::string::npos ? "" : url.substr(query));
-}
+using testing::postgres_url;
 
 std::unique_ptr<Store> make_postgres_store(const std::string& dir) {
-  const std::string database = "orchard_t_" + sha256_hex(dir).substr(0, 16);
-  if (std::find(postgres_databases().begin(), postgres_databases().end(), database) == postgres_databases().end()) {
-    PostgresDatabase admin(postgres_url());
-    admin.exec_script("CREATE DATABASE " + database);
-    postgres_databases().push_back(database);
-  }
-  return std::make_unique<PostgresStore>(with_database(postgres_url(), database));
+  static std::map<std::string, std::string> urls;
+  auto it = urls.find(dir);
+  if (it == urls.end()) it = urls.emplace(dir, testing::fresh_postgres_database(dir)).first;
+  return std::make_unique<PostgresStore>(it->second);
 }
-
-class DropPostgresDatabases : public ::testing::Environment {
- public:
-  void TearDown() override {
-    if (postgres_url().empty() || postgres_databases().empty()) return;
-    PostgresDatabase admin(postgres_url());
-    for (const std::string& database : postgres_databases()) admin.exec_script("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
-  }
-};
-[[maybe_unused]] ::testing::Environment* const kDropPostgres = ::testing::AddGlobalTestEnvironment(new DropPostgresDatabases);
 
 struct Backend {
   const char* name;

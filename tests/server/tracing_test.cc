@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
-#include "registry/sqlite_database.h"
 #include "server/http_client.h"
 #include "server/server_fixture.h"
 
@@ -59,14 +59,15 @@ TEST(Tracing, ShadowCallsAreLoggedAsShadows) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   const auto stats = json::parse(client.get("/v2/models/churn/versions/2/stats").body);
   EXPECT_EQ(stats["model_stats"][0]["shadow_count"], 1);
-  EXPECT_EQ(server.stop(), 0);  // flushes the log
   // One record for the live arm, one for the shadow, each with its own id.
-  SqliteDatabase log(server.data_dir() + "/predictions.db");
-  const auto rows = log.query("SELECT arm, version FROM predictions ORDER BY arm", {});
-  ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0][0].value_or(""), "1");
-  EXPECT_EQ(rows[1][0].value_or(""), "shadow:2");
-  EXPECT_EQ(rows[1][1].value_or(""), "2");
+  const auto found = json::parse(client.get("/api/v1/predictions?endpoint=churn").body)["predictions"];
+  ASSERT_EQ(found.size(), 2u) << found.dump();
+  std::set<std::string> arms{found[0]["arm"].get<std::string>(), found[1]["arm"].get<std::string>()};
+  EXPECT_EQ(arms, (std::set<std::string>{"1", "shadow:2"}));
+  for (const auto& record : found) EXPECT_EQ(record["version"], record["arm"] == "1" ? 1 : 2);
+  EXPECT_NE(found[0]["id"], found[1]["id"]);
+  EXPECT_EQ(json::parse(client.get("/api/v1/predictions?endpoint=churn&shadows=0").body)["count"], 1);
+  EXPECT_EQ(server.stop(), 0);
 }
 
 }  // namespace

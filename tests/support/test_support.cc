@@ -8,6 +8,10 @@
 #include <fstream>
 #include <sstream>
 
+#include <gtest/gtest.h>
+
+#include "common/sha256.h"
+#include "registry/postgres_database.h"
 #include "tabular/column_mapping.h"
 
 namespace orchard::testing {
@@ -31,6 +35,46 @@ std::optional<std::string> fixtures_dir() {
 }
 
 std::string source_dir() { return ORCHARD_SOURCE_DIR; }
+
+std::string postgres_url() {
+  const char* url = std::getenv("ORCHARD_TEST_POSTGRES");
+  return url ? url : "";
+}
+
+namespace {
+
+std::vector<std::string>& created_databases() {
+  static std::vector<std::string> names;
+  return names;
+}
+
+class DropPostgresDatabases : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (postgres_url().empty() || created_databases().empty()) return;
+    PostgresDatabase admin(postgres_url());
+    for (const std::string& database : created_databases()) admin.exec_script("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kDropPostgres = ::testing::AddGlobalTestEnvironment(new DropPostgresDatabases);
+
+}  // namespace
+
+std::string fresh_postgres_database(const std::string& tag) {
+  // Named after the tag and this process, so parallel test programs never share one.
+  const std::string database = "orchard_t_" + sha256_hex(tag + "/" + std::to_string(getpid())).substr(0, 16);
+  {
+    PostgresDatabase admin(postgres_url());
+    admin.exec_script("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+    admin.exec_script("CREATE DATABASE " + database);
+  }
+  created_databases().push_back(database);
+  const std::string url = postgres_url();
+  const std::size_t slash = url.find('/', url.find("://") + 3);
+  const std::size_t query = url.find('?');
+  return url.substr(0, slash == std::string::npos ? url.size() : slash) + "/" + database +
+         (query == std::string::npos ? "" : url.substr(query));
+}
 std::string orchard_binary() { return ORCHARD_BINARY; }
 
 std::vector<std::vector<double>> read_numeric_csv(const std::string& path, bool skip_header) {

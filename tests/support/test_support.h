@@ -46,6 +46,12 @@ struct CommandResult {
 // Runs the orchard binary with `arguments` (a shell-quoted string), capturing output.
 CommandResult run_orchard(const std::string& arguments);
 
+// $ORCHARD_TEST_POSTGRES (a PostgreSQL server for the tests; scripts/test.sh starts one), or empty.
+std::string postgres_url();
+// A new, empty database on that server, named after `tag` and dropped when the test program exits;
+// returns its URL. REQUIRES: postgres_url() is not empty.
+std::string fresh_postgres_database(const std::string& tag);
+
 // A scratch directory unique to the test, removed at exit.
 std::string temp_dir();
 std::string write_file(const std::string& name, const std::string& contents);

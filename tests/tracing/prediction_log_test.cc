@@ -1,124 +1,165 @@
-// Prediction ids and the prediction log: unique time-ordered ids, records written off the path and
-// found again, a full queue refusing instead of dropping.
+// The prediction log: entries written off the request path and found again, a full queue refusing
+// instead of dropping, durable waits that report a failed commit, observers seeing what was written.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-#include <set>
+#include <cmath>
+#include <condition_variable>
 #include <thread>
 
 #include "formats/model_loader.h"
 #include "support/test_support.h"
-#include "tracing/prediction_id.h"
 #include "tracing/prediction_log.h"
-#include "tracing/sqlite_prediction_sink.h"
+#include "tracing/sql_prediction_sink.h"
 
 namespace orchard {
 namespace {
 
-TEST(PredictionId, UniqueOrderedAndWellFormed) {
-  std::vector<std::string> ids;
-  for (int i = 0; i < 20000; ++i) ids.push_back(new_prediction_id());
-  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end())) << "UUIDv7 text sorts by time";
-  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
-  for (const auto& id : {ids.front(), ids.back()}) {
-    EXPECT_TRUE(is_prediction_id(id)) << id;
-    EXPECT_EQ(id[14], '7') << "version 7";
-    EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << "RFC variant";
-  }
-  EXPECT_FALSE(is_prediction_id("not-an-id"));
+std::shared_ptr<const PredictionContext> churn_context() {
+  static auto context = [] {
+    auto c = std::make_shared<PredictionContext>();
+    c->endpoint = "churn";
+    c->model = "churn";
+    c->version = 1;
+    c->artifact_sha256 = std::string(64, 'a');
+    c->arm = "@production";
+    c->predictor = std::make_shared<const Predictor>(load_model_file(testing::source_dir() + "/examples/churn/churn_xgboost.ubj"), "churn");
+    return std::shared_ptr<const PredictionContext>(c);
+  }();
+  return context;
 }
 
-TEST(PredictionId, UniqueAcrossThreads) {
-  std::vector<std::vector<std::string>> per_thread(4);
-  std::vector<std::thread> threads;
-  for (auto& ids : per_thread) threads.emplace_back([&ids] { for (int i = 0; i < 5000; ++i) ids.push_back(new_prediction_id()); });
-  for (auto& t : threads) t.join();
-  std::set<std::string> all;
-  for (const auto& ids : per_thread) all.insert(ids.begin(), ids.end());
-  EXPECT_EQ(all.size(), 20000u);
-}
-
-std::shared_ptr<const Predictor> churn_model() {
-  static auto predictor = std::make_shared<const Predictor>(
-      load_model_file(testing::source_dir() + "/examples/churn/churn_xgboost.ubj"), "churn");
-  return predictor;
-}
-
-PredictionEntry entry(std::size_t rows) {
+PredictionEntry entry(std::size_t rows, bool durable = false) {
   PredictionEntry e;
-  for (std::size_t r = 0; r < rows; ++r) e.ids.push_back(new_prediction_id());
-  e.time = "2026-11-26T00:00:00.000Z";
-  e.endpoint = "churn";
-  e.model = "churn";
-  e.version = 1;
-  e.arm = "@production";
-  e.predictor = churn_model();
+  e.context = churn_context();
+  e.ids.resize(rows);
+  new_prediction_ids(e.ids.data(), rows);
   e.rows.assign(rows * 6, 1.5);
   e.rows[0] = std::nan("");
   e.outputs.assign(rows, 0.25);
   e.width = 1;
+  e.durable = durable;
   e.request_id = "req-7";
   return e;
 }
 
-TEST(PredictionLog, WritesRecordsThatCanBeFound) {
+TEST(PredictionLog, WritesEntriesThatCanBeFound) {
   const std::string path = testing::temp_dir() + "/log-find.db";
-  PredictionLog log(std::make_unique<SqlitePredictionSink>(path));
+  PredictionLog log(SqlPredictionSink::open(path));
   PredictionEntry e = entry(3);
   const auto ids = e.ids;
   ASSERT_TRUE(log.enqueue(std::move(e)));
-  const auto found = log.find(ids[0]);
-  ASSERT_EQ(found.size(), 1u);
-  const auto inputs = nlohmann::json::parse(found[0].inputs_json);
-  ASSERT_EQ(inputs.size(), 6u) << "one value per feature, in the version's order";
-  EXPECT_TRUE(inputs[0].is_null()) << "missing values are null";
-  EXPECT_EQ(inputs[1], 1.5);
-  EXPECT_EQ(nlohmann::json::parse(found[0].outputs_json), nlohmann::json::array({0.25}));
-  EXPECT_EQ(found[0].request_id, "req-7");
-  EXPECT_EQ(found[0].arm, "@production");
-  log.flush();
+  const auto found = log.find(ids[0]);  // flushes first
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->inputs.size(), 6u) << "one value per feature, in the version's order";
+  EXPECT_TRUE(std::isnan(found->inputs[0])) << "missing stays missing";
+  EXPECT_EQ(found->inputs[1], 1.5);
+  EXPECT_EQ(found->outputs, std::vector<double>{0.25});
+  EXPECT_EQ(found->request_id, "req-7");
+  EXPECT_EQ(found->arm, "@production");
   EXPECT_EQ(log.written_rows(), 3u);
   // Still there for another process reading the file.
-  SqlitePredictionSink reader(path);
-  EXPECT_EQ(reader.find(ids[2]).size(), 1u);
-  EXPECT_TRUE(reader.find(new_prediction_id()).empty());
+  auto reader = SqlPredictionSink::open(path);
+  EXPECT_TRUE(reader->find(ids[2]));
+  EXPECT_FALSE(reader->find(new_prediction_id()));
 }
 
-// A sink that blocks until released, to fill the queue.
+// A sink that blocks until released (to fill the queue) and can be told to fail.
 class GatedSink : public PredictionSink {
  public:
-  void write(const std::vector<PredictionRecord>& batch) override {
+  void write(const std::vector<PredictionEntry>& batch, bool sync) override {
     std::unique_lock lock(mutex);
     open.wait(lock, [this] { return released; });
-    written += batch.size();
+    if (fail) throw Error(ErrorKind::kIo, "disk full");
+    for (const auto& e : batch) written += e.count();
+    synced = synced || sync;
   }
-  std::vector<PredictionRecord> find(const std::string&) override { return {}; }
+  std::optional<PredictionRecord> find(const PredictionId&) override { return std::nullopt; }
+  std::vector<PredictionRecord> search(const PredictionQuery&) override { return {}; }
+  std::vector<bool> add_feedback(const std::vector<Feedback>& items) override { return std::vector<bool>(items.size(), false); }
+  std::vector<ArmTraffic> traffic(const std::string&, std::int64_t, std::int64_t) override { return {}; }
+  std::uint64_t apply_retention(const RetentionPolicy&) override { return 0; }
+  std::int64_t size_bytes() override { return 0; }
+
+  void release() {
+    {
+      std::lock_guard lock(mutex);
+      released = true;
+    }
+    open.notify_all();
+  }
   std::mutex mutex;
   std::condition_variable open;
-  bool released = false;
+  bool released = false, fail = false, synced = false;
   std::size_t written = 0;
 };
+
+PredictionLogOptions small_queue(std::size_t rows) {
+  PredictionLogOptions options;
+  options.max_queued_rows = rows;
+  options.flush_interval = std::chrono::milliseconds(1);
+  return options;
+}
 
 TEST(PredictionLog, AFullQueueRefusesAndCountsNeverDrops) {
   auto sink = std::make_unique<GatedSink>();
   GatedSink* gate = sink.get();
   {
-    PredictionLog log(std::move(sink), /*max_queued_rows=*/10, std::chrono::milliseconds(1));
+    PredictionLog log(std::move(sink), small_queue(10));
     ASSERT_TRUE(log.enqueue(entry(6)));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the writer takes it and blocks in the sink
     ASSERT_TRUE(log.enqueue(entry(4)));
     EXPECT_FALSE(log.enqueue(entry(4))) << "10 rows queued at most: 6 in flight + 4 waiting";
     EXPECT_EQ(log.refused_rows(), 4u);
-    {
-      std::lock_guard lock(gate->mutex);
-      gate->released = true;
-    }
-    gate->open.notify_all();
+    gate->release();
     log.flush();
     EXPECT_EQ(log.written_rows(), 10u);
     EXPECT_TRUE(log.enqueue(entry(4))) << "room again";
   }
   EXPECT_EQ(gate->written, 14u) << "the destructor writes what is queued";
+}
+
+TEST(PredictionLog, DurableEntriesWaitForTheirCommitAndLearnOfAFailure) {
+  auto sink = std::make_unique<GatedSink>();
+  GatedSink* gate = sink.get();
+  PredictionLogOptions options;
+  options.flush_interval = std::chrono::hours(1);  // only a durable entry (or a flush) triggers a write
+  PredictionLog log(std::move(sink), options);
+  const auto ticket = log.enqueue(entry(2, /*durable=*/true));
+  ASSERT_TRUE(ticket);
+  std::atomic<bool> done{false};
+  bool ok = false;
+  std::thread waiter([&] {
+    ok = log.wait_written(*ticket);
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_FALSE(done) << "the caller waits while the commit is pending";
+  gate->release();
+  waiter.join();
+  EXPECT_TRUE(ok);
+  EXPECT_TRUE(gate->synced) << "a batch with a durable entry is committed with fsync";
+
+  gate->fail = true;
+  const auto failing = log.enqueue(entry(1, true));
+  ASSERT_TRUE(failing);
+  EXPECT_FALSE(log.wait_written(*failing)) << "a failed commit is reported to the waiting caller";
+  EXPECT_EQ(log.failed_rows(), 1u);
+}
+
+class CountingObserver : public PredictionObserver {
+ public:
+  void observe(const PredictionEntry& e) override { rows += e.count(); }
+  std::atomic<std::size_t> rows{0};
+};
+
+TEST(PredictionLog, ObserversSeeEveryWrittenEntry) {
+  PredictionLog log(SqlPredictionSink::open(testing::temp_dir() + "/log-observe.db"));
+  CountingObserver observer;
+  log.add_observer(&observer);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(log.enqueue(entry(3)));
+  log.flush();
+  for (int i = 0; i < 100 && observer.rows < 15; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(observer.rows, 15u);
 }
 
 }  // namespace

@@ -1,0 +1,287 @@
+// The prediction log and what is computed from it, under /api/v1:
+//
+//   GET  /api/v1/predictions?endpoint=&model=&version=&arm=&since=&until=&window=&before=&limit=&labelled=&shadows=
+//                                                  a search, newest first; `next` is the cursor for the next page
+//   GET  /api/v1/predictions/{id}                  one prediction with its full lineage
+//   POST /api/v1/predictions/{id}/feedback         {"label": 1} (a number, true/false, or a class name)
+//   POST /api/v1/feedback                          {"items": [{"id": "...", "label": 0}, ...]} (up to 10,000)
+//   GET  /api/v1/endpoints/{name}/quality?window=1h   labelled quality per version and per route arm
+//   GET  /api/v1/endpoints/{name}/report?window=24h   the A/B report: traffic, latency, errors, quality, verdict
+//   GET  /api/v1/endpoints/{name}/drift?window=1h     PSI per feature and for the predictions
+// Times (since, until) are ISO-8601 or Unix milliseconds; windows are durations (15m, 1h, 7d).
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "common/duration.h"
+#include "common/error.h"
+#include "registry/record_json.h"
+#include "registry/registry.h"
+#include "server/service.h"
+#include "tracing/prediction_log.h"
+
+namespace orchard {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::size_t kMaxSearchLimit = 1000;
+constexpr std::size_t kMaxFeedbackItems = 10000;
+
+HttpResponse reply(const json& body, int status = 200) {
+  HttpResponse response;
+  response.status = status;
+  response.body = body.dump();
+  return response;
+}
+
+PredictionLog& require_log(OrchardService& service) {
+  if (!service.prediction_log()) {
+    throw Error(ErrorKind::kNotFound, "the prediction log is off", "orchard serve --no-trace", "a server started without --no-trace");
+  }
+  return *service.prediction_log();
+}
+
+PredictionId parse_id(const std::string& text) {
+  const auto id = PredictionId::parse(text);
+  if (!id) throw Error(ErrorKind::kInvalidArgument, "\"" + text + "\" is not a prediction id", "", "a UUID such as 0192f1e4-7c3a-7d2e-8b1f-...");
+  return *id;
+}
+
+// "2026-11-26T21:43:17Z" (optionally with .mmm) or Unix milliseconds.
+std::int64_t parse_time(const std::string& text, const char* what) {
+  std::int64_t ms = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+  if (ec == std::errc() && end == text.data() + text.size()) return ms;
+  std::tm tm{};
+  int millis = 0;
+  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (rest && *rest == '.') {
+    const char* digits = ++rest;
+    while (*rest >= '0' && *rest <= '9') ++rest;
+    std::from_chars(digits, std::min(rest, digits + 3), millis);
+  }
+  if (!rest || (*rest != '\0' && std::string(rest) != "Z")) {
+    throw Error(ErrorKind::kInvalidArgument, "\"" + text + "\" is not a time", what, "ISO-8601 UTC (2026-11-26T21:43:17Z) or Unix milliseconds");
+  }
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000 + millis;
+}
+
+std::size_t parse_count(const std::string& text, const char* what, std::size_t fallback, std::size_t limit) {
+  if (text.empty()) return fallback;
+  std::size_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n == 0 || n > limit) {
+    throw Error(ErrorKind::kInvalidArgument, "\"" + text + "\" is not a valid count", what, "an integer from 1 to " + std::to_string(limit));
+  }
+  return n;
+}
+
+// The feature names of a version (from its registered schema), cached for one request.
+class FeatureNames {
+ public:
+  explicit FeatureNames(Registry& registry) : registry_(registry) {}
+  const std::vector<std::string>* get(const std::string& model, std::int64_t version) {
+    auto [it, inserted] = cache_.try_emplace({model, version});
+    if (inserted) {
+      try {
+        const json schema = json::parse(registry_.resolve(ModelRef{model, version, std::nullopt}).schema_json);
+        for (const auto& feature : schema.at("features")) it->second.push_back(feature.at("name").get<std::string>());
+      } catch (const std::exception&) {
+        it->second.clear();  // the version is gone or has no schema: values stay unnamed
+      }
+    }
+    return it->second.empty() ? nullptr : &it->second;
+  }
+
+ private:
+  Registry& registry_;
+  std::map<std::pair<std::string, std::int64_t>, std::vector<std::string>> cache_;
+};
+
+// A label as a number: numbers as they are, true/false as 1/0, a class name as its index among the
+// version's outputs.
+double label_value(OrchardService& service, const json& label, const PredictionRecord& record) {
+  if (label.is_number()) {
+    const double value = label.get<double>();
+    if (!std::isfinite(value)) throw Error(ErrorKind::kInvalidArgument, "the label is not finite");
+    return value;
+  }
+  if (label.is_boolean()) return label.get<bool>() ? 1.0 : 0.0;
+  if (label.is_string()) {
+    const std::string text = label.get<std::string>();
+    std::vector<std::string> names;
+    try {
+      names = service.catalog().version(record.model, record.version)->predictor->value_names(false);
+    } catch (const Error&) {
+    }
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == text) return static_cast<double>(i);
+    }
+    double value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec == std::errc() && end == text.data() + text.size()) return value;
+    std::string known;
+    for (const auto& name : names) known += (known.empty() ? "" : ", ") + name;
+    throw Error(ErrorKind::kInvalidArgument, "label \"" + text + "\" is not a class of " + record.model + ":" + std::to_string(record.version),
+                "prediction " + record.id.text(), "a number, true/false, or one of: " + known);
+  }
+  throw Error(ErrorKind::kInvalidArgument, "the label is missing or not a number, boolean or class name", "prediction " + record.id.text(),
+              R"({"label": 1})");
+}
+
+HttpResponse search(OrchardService& service, const HttpRequest& request) {
+  PredictionLog& log = require_log(service);
+  PredictionQuery query;
+  query.endpoint = query_param(request, "endpoint");
+  query.model = query_param(request, "model");
+  query.arm = query_param(request, "arm");
+  if (const std::string v = query_param(request, "version"); !v.empty()) {
+    query.version = static_cast<std::int64_t>(parse_count(v, "version", 1, std::size_t{1} << 40));
+  }
+  if (const std::string w = query_param(request, "window"); !w.empty()) {
+    query.since_ms = unix_ms_now() - parse_duration(w, "window").count() * 1000;
+  }
+  if (const std::string t = query_param(request, "since"); !t.empty()) query.since_ms = parse_time(t, "since");
+  if (const std::string t = query_param(request, "until"); !t.empty()) query.until_ms = parse_time(t, "until");
+  if (const std::string b = query_param(request, "before"); !b.empty()) query.before = parse_id(b);
+  query.limit = parse_count(query_param(request, "limit"), "limit", 50, kMaxSearchLimit);
+  query.labelled_only = query_param(request, "labelled") == "1" || query_param(request, "labelled") == "true";
+  query.include_shadows = query_param(request, "shadows") != "0" && query_param(request, "shadows") != "false";
+  const auto records = log.search(query);
+  FeatureNames names(service.registry());
+  json items = json::array();
+  for (const PredictionRecord& record : records) items.push_back(prediction_json(record, names.get(record.model, record.version)));
+  json out = {{"predictions", items}, {"count", items.size()}};
+  // A full page may have more behind it: the cursor is the oldest id of this page.
+  out["next"] = records.size() == query.limit ? json(records.back().id.text()) : json(nullptr);
+  return reply(out);
+}
+
+HttpResponse feedback(OrchardService& service, const std::vector<std::pair<PredictionId, json>>& items) {
+  PredictionLog& log = require_log(service);
+  std::vector<Feedback> parsed;
+  parsed.reserve(items.size());
+  std::vector<std::size_t> positions;
+  json unknown = json::array();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto record = log.find(items[i].first);
+    if (!record) {
+      unknown.push_back(items[i].first.text());
+      continue;
+    }
+    parsed.push_back({items[i].first, label_value(service, items[i].second, *record)});
+  }
+  const auto found = log.add_feedback(parsed);
+  std::size_t accepted = 0;
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    if (found[i]) ++accepted;
+    else unknown.push_back(parsed[i].id.text());
+  }
+  return reply({{"accepted", accepted}, {"unknown", unknown}});
+}
+
+}  // namespace
+
+json prediction_json(const PredictionRecord& record, const std::vector<std::string>* feature_names) {
+  json inputs;
+  if (feature_names && feature_names->size() == record.inputs.size()) {
+    inputs = json::object();
+    for (std::size_t f = 0; f < record.inputs.size(); ++f) {
+      inputs[(*feature_names)[f]] = std::isnan(record.inputs[f]) ? json(nullptr) : json(record.inputs[f]);
+    }
+  } else {
+    inputs = json::array();
+    for (double v : record.inputs) inputs.push_back(std::isnan(v) ? json(nullptr) : json(v));
+  }
+  json outputs = json::array();
+  for (double v : record.outputs) outputs.push_back(std::isfinite(v) ? json(v) : json(nullptr));
+  json out = {{"id", record.id.text()}, {"time", iso_time_ms(record.time_ms)}, {"endpoint", record.endpoint},
+              {"model", record.model}, {"version", record.version}, {"arm", record.arm}, {"artifact_sha256", record.artifact_sha256},
+              {"raw", record.raw}, {"inputs", inputs}, {"outputs", outputs}, {"latency_us", record.latency_us},
+              {"request_id", record.request_id}, {"traceparent", record.traceparent}, {"caller", record.caller}};
+  if (record.label) out["feedback"] = {{"label", *record.label}, {"received", iso_time_ms(record.label_time_ms)}};
+  return out;
+}
+
+// A prediction with its lineage: the version's artifact, source, git commit and training data.
+json prediction_lineage(Registry& registry, const PredictionRecord& record) {
+  FeatureNames names(registry);
+  json out = prediction_json(record, names.get(record.model, record.version));
+  try {
+    const VersionRecord version = registry.resolve(ModelRef{record.model, record.version, std::nullopt});
+    json lineage = to_json(version);
+    out["lineage"] = {{"source", lineage["source"]}, {"dataset", lineage["dataset"]}, {"artifact", lineage["artifact"]},
+                      {"created_at", lineage["created_at"]}, {"created_by", lineage["created_by"]}, {"metrics", lineage["metrics"]}};
+  } catch (const Error& e) {
+    out["lineage"] = {{"error", e.what()}};
+  }
+  return out;
+}
+
+HttpResponse handle_monitoring(OrchardService& service, const HttpRequest& request, const std::vector<std::string>& parts) {
+  const std::string& method = request.method;
+  const std::string& area = parts[2];
+  auto method_not_allowed = [&](const char* allowed) { return json_error(405, "use " + std::string(allowed) + " for " + std::string(request.path())); };
+  auto body = [&] {
+    try {
+      return json::parse(request.body);
+    } catch (const json::exception& e) {
+      throw Error(ErrorKind::kInvalidArgument, std::string("the body is not valid JSON: ") + e.what());
+    }
+  };
+
+  if (area == "predictions") {
+    if (parts.size() == 3) return method == "GET" ? search(service, request) : method_not_allowed("GET");
+    const PredictionId id = parse_id(parts[3]);
+    if (parts.size() == 4) {
+      if (method != "GET") return method_not_allowed("GET");
+      const auto record = require_log(service).find(id);
+      if (!record) return json_error(404, "no prediction with id " + parts[3]);
+      return reply(prediction_lineage(service.registry(), *record));
+    }
+    if (parts.size() == 5 && parts[4] == "feedback") {
+      if (method != "POST") return method_not_allowed("POST");
+      const json doc = body();
+      if (!doc.is_object() || !doc.contains("label")) {
+        throw Error(ErrorKind::kInvalidArgument, "the body has no \"label\"", "", R"({"label": 1})");
+      }
+      HttpResponse response = feedback(service, {{id, doc["label"]}});
+      if (json::parse(response.body)["accepted"] == 0) return json_error(404, "no prediction with id " + parts[3]);
+      return response;
+    }
+    return json_error(404, "no route for " + std::string(request.path()));
+  }
+  if (area == "feedback") {
+    if (parts.size() != 3) return json_error(404, "no route for " + std::string(request.path()));
+    if (method != "POST") return method_not_allowed("POST");
+    const json doc = body();
+    const json& list = doc.is_object() && doc.contains("items") ? doc["items"] : doc;
+    if (!list.is_array()) throw Error(ErrorKind::kInvalidArgument, "the body has no \"items\" list", "", R"({"items": [{"id": "...", "label": 1}]})");
+    if (list.size() > kMaxFeedbackItems) {
+      throw Error(ErrorKind::kInvalidArgument, "too many feedback items (" + std::to_string(list.size()) + ")", "",
+                  "at most " + std::to_string(kMaxFeedbackItems) + " per request");
+    }
+    std::vector<std::pair<PredictionId, json>> items;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const json& item = list[i];
+      if (!item.is_object() || !item.contains("id") || !item["id"].is_string() || !item.contains("label")) {
+        throw Error(ErrorKind::kInvalidArgument, "item " + std::to_string(i) + " has no \"id\" string and \"label\"", "",
+                    R"({"id": "...", "label": 1})");
+      }
+      items.emplace_back(parse_id(item["id"].get<std::string>()), item["label"]);
+    }
+    return feedback(service, items);
+  }
+  // /api/v1/endpoints/{name}/{quality,report,drift}
+  const std::string& endpoint = parts[3];
+  const std::string& view = parts[4];
+  if (method != "GET") return method_not_allowed("GET");
+  (void)endpoint;
+  return json_error(404, "no route for " + std::string(request.path()) + " (" + view + ")");
+}
+
+}  // namespace orchard

@@ -1,0 +1,222 @@
+// The SQL prediction sink on SQLite and PostgreSQL: exact round trips, searches with filters and
+// paging, feedback, traffic per arm, retention by age and by size.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <thread>
+
+#include "formats/model_loader.h"
+#include "registry/sqlite_database.h"
+#include "support/test_support.h"
+#include "tracing/sql_prediction_sink.h"
+
+namespace orchard {
+namespace {
+
+std::shared_ptr<const Predictor> churn_predictor() {
+  static auto predictor = std::make_shared<const Predictor>(load_model_file(testing::source_dir() + "/examples/churn/churn_xgboost.ubj"), "churn");
+  return predictor;
+}
+
+std::shared_ptr<const PredictionContext> context(const std::string& endpoint, std::int64_t version, const std::string& arm) {
+  auto c = std::make_shared<PredictionContext>();
+  c->endpoint = endpoint;
+  c->model = "churn";
+  c->version = version;
+  c->artifact_sha256 = std::string(64, static_cast<char>('0' + version));
+  c->arm = arm;
+  c->predictor = churn_predictor();
+  return c;
+}
+
+PredictionEntry entry(const std::shared_ptr<const PredictionContext>& c, std::size_t rows, double latency_us = 10) {
+  PredictionEntry e;
+  e.context = c;
+  e.ids.resize(rows);
+  new_prediction_ids(e.ids.data(), rows);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (int f = 0; f < 6; ++f) e.rows.push_back(static_cast<double>(r) + 0.1 * f);
+    e.outputs.push_back(0.125 * static_cast<double>(r % 8));
+  }
+  e.width = 1;
+  e.latency_us = latency_us;
+  e.caller = "10.0.0.7";
+  return e;
+}
+
+struct Backend {
+  const char* name;
+  bool postgres;
+};
+
+class SqlPredictionSinkTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam().postgres && testing::postgres_url().empty()) {
+      GTEST_SKIP() << "ORCHARD_TEST_POSTGRES is not set (scripts/test.sh starts a PostgreSQL cluster)";
+    }
+    std::string tag = std::string("sink-") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(tag.begin(), tag.end(), '/', '-');
+    location_ = GetParam().postgres ? testing::fresh_postgres_database(tag) : testing::temp_dir() + "/" + tag + ".db";
+    sink_ = SqlPredictionSink::open(location_);
+  }
+  std::string location_;
+  std::unique_ptr<SqlPredictionSink> sink_;
+};
+
+TEST_P(SqlPredictionSinkTest, RoundTripsEveryFieldExactly) {
+  auto e = entry(context("churn", 1, "@production"), 2, 42.5);
+  e.rows[1] = std::nan("");
+  e.rows[2] = 0.1 + 0.2;  // not a short decimal: stored as its bits
+  e.raw = true;
+  e.request_id = "req-1";
+  e.traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  const PredictionId id = e.ids[0];
+  std::vector<PredictionEntry> batch;
+  batch.push_back(std::move(e));
+  sink_->write(batch, /*sync=*/true);
+  const auto found = sink_->find(id);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->id, id);
+  EXPECT_EQ(found->time_ms, id.unix_ms());
+  EXPECT_EQ(found->endpoint, "churn");
+  EXPECT_EQ(found->model, "churn");
+  EXPECT_EQ(found->version, 1);
+  EXPECT_EQ(found->artifact_sha256, std::string(64, '1'));
+  EXPECT_EQ(found->arm, "@production");
+  EXPECT_TRUE(found->raw);
+  ASSERT_EQ(found->inputs.size(), 6u);
+  EXPECT_EQ(found->inputs[0], 0.0);
+  EXPECT_TRUE(std::isnan(found->inputs[1]));
+  EXPECT_EQ(found->inputs[2], 0.1 + 0.2);
+  EXPECT_EQ(found->outputs, std::vector<double>{0.0});
+  EXPECT_DOUBLE_EQ(found->latency_us, 42.5);
+  EXPECT_EQ(found->request_id, "req-1");
+  EXPECT_EQ(found->traceparent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  EXPECT_EQ(found->caller, "10.0.0.7");
+  EXPECT_FALSE(found->label);
+  EXPECT_FALSE(sink_->find(new_prediction_id()));
+}
+
+TEST_P(SqlPredictionSinkTest, SearchesFilterAndPageNewestFirst) {
+  std::vector<PredictionEntry> batch;
+  for (int i = 0; i < 5; ++i) batch.push_back(entry(context("churn", 1, "@production"), 3));
+  batch.push_back(entry(context("churn", 2, "shadow:2"), 4));
+  batch.push_back(entry(context("other", 1, "1"), 2));
+  sink_->write(batch, false);
+
+  PredictionQuery all;
+  all.limit = 1000;
+  EXPECT_EQ(sink_->search(all).size(), 21u);
+  PredictionQuery churn;
+  churn.endpoint = "churn";
+  churn.limit = 1000;
+  EXPECT_EQ(sink_->search(churn).size(), 19u);
+  churn.include_shadows = false;
+  EXPECT_EQ(sink_->search(churn).size(), 15u);
+  PredictionQuery v2;
+  v2.version = 2;
+  EXPECT_EQ(sink_->search(v2).size(), 4u);
+
+  // Pages of 4 through the 15 live churn rows: newest first, no row twice, none missed.
+  PredictionQuery page = churn;
+  page.limit = 4;
+  std::vector<PredictionId> seen;
+  for (;;) {
+    const auto rows = sink_->search(page);
+    for (const auto& r : rows) seen.push_back(r.id);
+    if (rows.size() < page.limit) break;
+    page.before = rows.back().id;
+  }
+  ASSERT_EQ(seen.size(), 15u);
+  EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend()));
+  EXPECT_EQ(std::set<PredictionId>(seen.begin(), seen.end()).size(), 15u);
+
+  // A time range is an id range.
+  PredictionQuery future;
+  future.since_ms = unix_ms_now() + 60000;
+  EXPECT_TRUE(sink_->search(future).empty());
+  PredictionQuery past;
+  past.until_ms = unix_ms_now() - 60000;
+  EXPECT_TRUE(sink_->search(past).empty());
+}
+
+TEST_P(SqlPredictionSinkTest, FeedbackAttachesToKnownPredictionsOnly) {
+  std::vector<PredictionEntry> batch;
+  batch.push_back(entry(context("churn", 1, "@production"), 3));
+  const auto ids = batch[0].ids;
+  sink_->write(batch, false);
+  const auto found = sink_->add_feedback({{ids[0], 1.0}, {new_prediction_id(), 0.0}, {ids[1], 0.0}});
+  EXPECT_EQ(found, (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(sink_->find(ids[0])->label, 1.0);
+  EXPECT_FALSE(sink_->find(ids[2])->label);
+  EXPECT_EQ(sink_->add_feedback({{ids[0], 0.0}}), std::vector<bool>{true});
+  EXPECT_EQ(sink_->find(ids[0])->label, 0.0) << "a second label replaces the first";
+  PredictionQuery labelled;
+  labelled.labelled_only = true;
+  EXPECT_EQ(sink_->search(labelled).size(), 2u);
+}
+
+TEST_P(SqlPredictionSinkTest, TrafficPerArmOverAWindow) {
+  std::vector<PredictionEntry> batch;
+  batch.push_back(entry(context("churn", 1, "@production"), 6, 10));
+  batch.push_back(entry(context("churn", 1, "@production"), 2, 30));
+  batch.push_back(entry(context("churn", 2, "@staging"), 2, 50));
+  batch.push_back(entry(context("other", 3, "3"), 5, 70));
+  sink_->write(batch, false);
+  const auto arms = sink_->traffic("churn", unix_ms_now() - 60000, unix_ms_now() + 1000);
+  ASSERT_EQ(arms.size(), 2u);
+  EXPECT_EQ(arms[0].arm, "@production");
+  EXPECT_EQ(arms[0].rows, 8u);
+  EXPECT_DOUBLE_EQ(arms[0].mean_latency_us, 15.0);
+  EXPECT_EQ(arms[0].recent_latencies_us.size(), 8u);
+  EXPECT_EQ(arms[1].arm, "@staging");
+  EXPECT_EQ(arms[1].version, 2);
+  EXPECT_EQ(arms[1].rows, 2u);
+  EXPECT_TRUE(sink_->traffic("churn", unix_ms_now() + 60000, unix_ms_now() + 120000).empty());
+}
+
+TEST_P(SqlPredictionSinkTest, RetentionByAgeRemovesOnlyOlderRows) {
+  std::vector<PredictionEntry> old_batch;
+  old_batch.push_back(entry(context("churn", 1, "1"), 10));
+  sink_->write(old_batch, false);
+  sink_->add_feedback({{old_batch[0].ids[0], 1.0}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::vector<PredictionEntry> new_batch;
+  new_batch.push_back(entry(context("churn", 1, "1"), 4));
+  sink_->write(new_batch, false);
+  RetentionPolicy policy;
+  policy.max_age_ms = 150;
+  EXPECT_EQ(sink_->apply_retention(policy), 10u);
+  PredictionQuery all;
+  EXPECT_EQ(sink_->search(all).size(), 4u);
+  EXPECT_FALSE(sink_->find(old_batch[0].ids[0]));
+  EXPECT_TRUE(sink_->find(new_batch[0].ids[0]));
+}
+
+TEST_P(SqlPredictionSinkTest, RetentionBySizeKeepsTheNewestUnderTheLimit) {
+  for (int b = 0; b < 20; ++b) {
+    std::vector<PredictionEntry> batch;
+    batch.push_back(entry(context("churn", 1, "1"), 500));
+    sink_->write(batch, false);
+  }
+  const std::int64_t before = sink_->size_bytes();
+  ASSERT_GT(before, 0);
+  RetentionPolicy policy;
+  policy.max_bytes = before / 2;
+  const auto removed = sink_->apply_retention(policy);
+  EXPECT_GT(removed, 4000u);
+  EXPECT_LT(removed, 10000u);
+  PredictionQuery newest;
+  newest.limit = 1;
+  EXPECT_EQ(sink_->search(newest).size(), 1u) << "the newest rows stay";
+  if (!GetParam().postgres) EXPECT_LE(sink_->size_bytes(), *policy.max_bytes) << "SQLite counts used pages only";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SqlPredictionSinkTest, ::testing::Values(Backend{"Sqlite", false}, Backend{"Postgres", true}),
+                         [](const ::testing::TestParamInfo<Backend>& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace orchard
