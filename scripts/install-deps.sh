@@ -5,6 +5,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ccache pkg-config
   nlohmann-json3-dev   # JSON and UBJSON (XGBoost models, registry records)
+  libonnx-dev libprotobuf-dev protobuf-compiler   # ONNX-ML models (the onnx-ml protobuf schema)
   libsqlite3-dev libssl-dev libpq-dev   # registry: SQLite and PostgreSQL stores, SHA-256
   postgresql python3-sklearn sqlite3 prometheus   # tests: a throwaway PostgreSQL cluster; scikit-learn as the metrics reference; promtool
   libcli11-dev         # command line

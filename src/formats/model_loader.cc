@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "common/file_bytes.h"
 #include "formats/lightgbm_text.h"
+#include "formats/onnx_model.h"
 #include "formats/orchard_json.h"
 #include "formats/xgboost_json.h"
 
@@ -14,7 +15,8 @@ const std::vector<const ModelLoader*>& model_loaders() {
   static const XgboostJsonLoader xgboost_json;
   static const XgboostUbjsonLoader xgboost_ubjson;
   static const LightgbmTextLoader lightgbm_text;
-  static const std::vector<const ModelLoader*> loaders{&orchard_json, &xgboost_json, &xgboost_ubjson, &lightgbm_text};
+  static const OnnxLoader onnx;
+  static const std::vector<const ModelLoader*> loaders{&orchard_json, &xgboost_json, &xgboost_ubjson, &lightgbm_text, &onnx};
   return loaders;
 }
 
