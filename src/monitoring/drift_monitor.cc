@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <optional>
 
 #include "common/error.h"
+#include "monitoring/bucketed_counts.h"
 
 namespace orchard {
 
@@ -20,12 +22,6 @@ struct DriftMonitor::CachedProfile {
 };
 
 struct DriftMonitor::Series {
-  struct Bucket {
-    std::int64_t epoch = std::numeric_limits<std::int64_t>::min();
-    std::uint64_t rows = 0, shadow_rows = 0;
-    std::vector<std::uint32_t> counts;  // total_bins, allocated when the bucket is first written
-  };
-
   std::string endpoint, model;
   std::int64_t version = 0;
   std::shared_ptr<const CachedProfile> profile;
@@ -35,8 +31,7 @@ struct DriftMonitor::Series {
   std::size_t num_outputs = 0;
   std::vector<const ReferenceBins*> distributions;  // features, then outputs
   std::vector<std::size_t> offsets;                 // of each distribution's bins in a bucket; one past the last at the end
-  std::size_t total_bins = 0;
-  std::vector<Bucket> ring;
+  std::optional<BucketedCounts> live;               // one bin per distribution bin (none without a profile)
   std::set<std::string> arms;
   std::int64_t last_epoch = 0;
 
@@ -45,12 +40,6 @@ struct DriftMonitor::Series {
 };
 
 namespace {
-
-// Live counts of one series summed over a range of buckets.
-struct Window {
-  std::uint64_t rows = 0, shadow_rows = 0;
-  std::vector<std::uint64_t> counts;
-};
 
 constexpr std::size_t kMaxArmsListed = 32;
 constexpr std::chrono::seconds kLookupRetry{60};
@@ -62,19 +51,6 @@ std::string series_key(const std::string& endpoint, const std::string& model, st
   key += '\0';
   key += std::to_string(version);
   return key;
-}
-
-template <typename Series>
-Window sum_buckets(const Series& series, std::int64_t first, std::int64_t last) {
-  Window window;
-  window.counts.assign(series.total_bins, 0);
-  for (const auto& bucket : series.ring) {
-    if (bucket.epoch < first || bucket.epoch > last) continue;
-    window.rows += bucket.rows;
-    window.shadow_rows += bucket.shadow_rows;
-    for (std::size_t i = 0; i < bucket.counts.size(); ++i) window.counts[i] += bucket.counts[i];
-  }
-  return window;
 }
 
 std::uint64_t total_of(const std::uint64_t* counts, std::size_t n) {
@@ -183,7 +159,7 @@ std::unique_ptr<DriftMonitor::Series> DriftMonitor::make_series(const Prediction
   series->model = context.model;
   series->version = context.version;
   series->profile = profile_for(context.model, context.version, now);
-  series->ring.resize(ring_size_);
+  series->live.emplace(ring_size_, 0);  // rows only, until the profile is known to fit
   const CachedProfile& cached = *series->profile;
   if (context.predictor) series->num_features = static_cast<std::size_t>(context.predictor->num_features());
   if (cached.state == CachedProfile::State::kUnreadable) series->problem = cached.problem;
@@ -211,7 +187,7 @@ std::unique_ptr<DriftMonitor::Series> DriftMonitor::make_series(const Prediction
   for (const auto& bins : profile.features) series->distributions.push_back(&bins);
   for (const auto& bins : profile.outputs) series->distributions.push_back(&bins);
   for (const auto* bins : series->distributions) series->offsets.push_back(series->offsets.back() + bins->bins());
-  series->total_bins = series->offsets.back();
+  series->live.emplace(ring_size_, series->offsets.back());
   series->ready = true;
   return series;
 }
@@ -256,13 +232,7 @@ void DriftMonitor::observe(const PredictionEntry& entry) noexcept {
       last_series_ = series;
     }
 
-    const auto ring = static_cast<std::int64_t>(ring_size_);
-    Series::Bucket& bucket = series->ring[static_cast<std::size_t>(((epoch % ring) + ring) % ring)];
-    if (bucket.epoch != epoch) {
-      bucket.epoch = epoch;
-      bucket.rows = bucket.shadow_rows = 0;
-      bucket.counts.assign(series->total_bins, 0);
-    }
+    BucketedCounts::Bucket& bucket = series->live->at(epoch);
     const std::size_t nf = series->num_features;
     std::size_t count = entry.ids.size();
     if (nf) count = std::min(count, entry.rows.size() / nf);
@@ -326,7 +296,7 @@ json DriftMonitor::report(const std::string& endpoint, std::chrono::seconds wind
     return a->model != b->model ? a->model < b->model : a->version < b->version;
   });
   for (const Series* series : seen) {
-    const Window live = sum_buckets(*series, epoch - static_cast<std::int64_t>(k) + 1, epoch);
+    const BucketedCounts::Sum live = series->live->sum(epoch - static_cast<std::int64_t>(k) + 1, epoch);
     if (live.rows == 0) continue;
     json version = {{"model", series->model}, {"version", series->version}, {"rows", live.rows}, {"shadow_rows", live.shadow_rows},
                     {"arms", series->arms}};
@@ -383,14 +353,9 @@ json DriftMonitor::psi_series(const std::string& endpoint, const std::string& mo
   const std::int64_t step_buckets = std::max<std::int64_t>(1, (step.count() + width - 1) / width);
   const std::int64_t total = static_cast<std::int64_t>(buckets_in(window));
   const std::int64_t points = (total + step_buckets - 1) / step_buckets;
-  // Point p (0 = oldest) covers buckets (epoch - (points - p) * step, epoch - (points - 1 - p) * step].
-  std::vector<std::uint64_t> live(static_cast<std::size_t>(points) * n, 0);
+  // The last point ends with the current bucket.
   const std::int64_t first = epoch - points * step_buckets + 1;
-  for (const auto& bucket : series.ring) {
-    if (bucket.epoch < first || bucket.epoch > epoch) continue;
-    const std::size_t p = static_cast<std::size_t>((bucket.epoch - first) / step_buckets);
-    for (std::size_t b = 0; b < n; ++b) live[p * n + b] += bucket.counts[series.offsets[d] + b];
-  }
+  const std::vector<std::uint64_t> live = series.live->sum_steps(first, step_buckets, static_cast<std::size_t>(points), series.offsets[d], n);
   json list = json::array();
   for (std::int64_t p = 0; p < points; ++p) {
     const std::uint64_t* counts = live.data() + static_cast<std::size_t>(p) * n;
@@ -416,7 +381,7 @@ std::vector<DriftAlert> DriftMonitor::take_new_alerts() {
   std::lock_guard lock(mutex_);
   for (const auto& [key, series] : series_) {
     if (!series->ready) continue;
-    const Window live = sum_buckets(*series, epoch - static_cast<std::int64_t>(k) + 1, epoch);
+    const BucketedCounts::Sum live = series->live->sum(epoch - static_cast<std::int64_t>(k) + 1, epoch);
     for (std::size_t d = 0; d < series->distributions.size(); ++d) {
       const ReferenceBins& reference = series->distribution(d);
       const std::uint64_t* counts = live.counts.data() + series->offsets[d];
@@ -454,7 +419,7 @@ void DriftMonitor::append_metrics(std::string& out) const {
     std::lock_guard lock(mutex_);
     for (const auto& [key, series] : series_) {
       if (!series->ready) continue;
-      const Window live = sum_buckets(*series, epoch - static_cast<std::int64_t>(k) + 1, epoch);
+      const BucketedCounts::Sum live = series->live->sum(epoch - static_cast<std::int64_t>(k) + 1, epoch);
       if (live.rows == 0) continue;
       const std::string labels = "endpoint=\"" + label_value(series->endpoint) + "\",model=\"" + label_value(series->model) + "\",version=\"" +
                                  std::to_string(series->version) + "\"";
@@ -484,8 +449,7 @@ std::size_t DriftMonitor::bucket_bytes() const {
   std::lock_guard lock(mutex_);
   std::size_t bytes = 0;
   for (const auto& [key, series] : series_) {
-    bytes += series->ring.capacity() * sizeof(Series::Bucket);
-    for (const auto& bucket : series->ring) bytes += bucket.counts.capacity() * sizeof(std::uint32_t);
+    bytes += series->live->bytes();
   }
   return bytes;
 }
