@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
 
   orchard::PredictOptions predict;
   auto* predict_cmd = app.add_subcommand("predict", "Score a CSV file with a model file, writing one line of predictions per row.");
-  predict_cmd->add_option("model", predict.model_path, "Model file: XGBoost .json/.ubj or LightGBM .txt (format detected from content)")
+  predict_cmd->add_option("model", predict.model_path, "Model file (XGBoost .json/.ubj, LightGBM .txt, ONNX .onnx, Orchard .json; format detected from content) or MLflow model directory")
       ->required();
   predict_cmd->add_option("input", predict.input_path,
                           "CSV with a header row ('-' for stdin). Columns are matched to features by name when the model "
@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
 
   std::string inspect_path;
   auto* inspect_cmd = app.add_subcommand("inspect", "Describe a model file: format, objective, features, outputs, trees.");
-  inspect_cmd->add_option("model", inspect_path, "Model file")->required();
+  inspect_cmd->add_option("model", inspect_path, "Model file or MLflow model directory")->required();
 
   try {
     app.parse(argc, argv);

@@ -13,6 +13,7 @@
 #include "common/sha256.h"
 #include "cli/server_client.h"
 #include "common/file_bytes.h"
+#include "formats/mlflow_model.h"
 #include "registry/record_json.h"
 #include "registry/registry.h"
 #include "registry/sqlite_store.h"
@@ -246,7 +247,7 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
     auto* cmd = app.add_subcommand("push", "Register a model file as the next version of NAME.");
     add_registry_options(cmd, o->where);
     cmd->add_option("name", o->name, "Model name (letters, digits, '-', '_', '.')")->required();
-    cmd->add_option("model_file", o->file, "XGBoost .json/.ubj or LightGBM .txt model file")->required();
+    cmd->add_option("model_file", o->file, "Model file (XGBoost .json/.ubj, LightGBM .txt, ONNX .onnx, Orchard .json) or MLflow model directory")->required();
     cmd->add_option("--dataset", o->dataset, "Training data CSV: its digest and shape are recorded, and the reference profile for drift is computed from it");
     cmd->add_option("--label", o->label, "Label column of --dataset (not a feature)");
     cmd->add_option("--metric", o->metrics, "Training metric KEY=NUMBER (repeatable)");
@@ -266,7 +267,7 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
                                "&metrics=" + url_encode(nlohmann::json(parse_metrics(o->metrics)).dump()) +
                                "&params=" + url_encode(nlohmann::json(parse_tags(o->params, "param")).dump()) +
                                "&tags=" + url_encode(nlohmann::json(parse_tags(o->tags, "tag")).dump());
-          const auto version = nlohmann::json::parse(client.call("POST", target, read_file_bytes(o->file), "application/octet-stream"));
+          const auto version = nlohmann::json::parse(client.call("POST", target, read_model_path(o->file), "application/octet-stream"));
           if (o->json) std::cout << version.dump(2) << "\n";
           else std::cout << version["model"].get<std::string>() << ":" << version["version"].get<std::int64_t>() << "\n";
           return 0;
@@ -610,7 +611,7 @@ void add_registry_commands(CLI::App& app, std::function<int()>& run) {
             const auto version = nlohmann::json::parse(client.call(
                 "POST", "/api/v1/models/" + entry.name + "/versions?alias=" + text("alias") + "&description=" + text("description") +
                             "&git_commit=" + text("git_commit") + "&metrics=" + object("metrics") + "&params=" + object("params") + "&tags=" + object("tags"),
-                read_file_bytes(entry.model_file), "application/octet-stream"));
+                read_model_path(entry.model_file), "application/octet-stream"));
             std::cout << "registered " << entry.model_file << " as " << entry.name << ":" << version["version"].get<std::int64_t>() << "\n";
             ++added;
           }

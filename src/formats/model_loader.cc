@@ -1,8 +1,9 @@
 #include "formats/model_loader.h"
 
 #include "common/error.h"
-#include "common/file_bytes.h"
 #include "formats/lightgbm_text.h"
+#include "formats/mlflow_bundle.h"
+#include "formats/mlflow_model.h"
 #include "formats/onnx_model.h"
 #include "formats/orchard_json.h"
 #include "formats/xgboost_json.h"
@@ -16,7 +17,8 @@ const std::vector<const ModelLoader*>& model_loaders() {
   static const XgboostUbjsonLoader xgboost_ubjson;
   static const LightgbmTextLoader lightgbm_text;
   static const OnnxLoader onnx;
-  static const std::vector<const ModelLoader*> loaders{&orchard_json, &xgboost_json, &xgboost_ubjson, &lightgbm_text, &onnx};
+  static const MlflowBundleLoader mlflow_bundle;
+  static const std::vector<const ModelLoader*> loaders{&orchard_json, &xgboost_json, &xgboost_ubjson, &lightgbm_text, &onnx, &mlflow_bundle};
   return loaders;
 }
 
@@ -38,8 +40,8 @@ Model load_model_bytes(std::string_view bytes, const std::string& where) {
 }
 
 Model load_model_file(const std::string& path) {
-  // Model files are at most a few hundred megabytes; refuse anything absurd before reading it.
-  const std::string bytes = read_file_bytes(path, std::size_t{2} << 30);
+  // A model file, or an MLflow model directory read into a bundle (formats/mlflow_model.h).
+  const std::string bytes = read_model_path(path);
   return load_model_bytes(bytes, path);
 }
 

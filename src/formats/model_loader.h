@@ -31,7 +31,8 @@ const std::vector<const ModelLoader*>& model_loaders();
 // Detects the format and loads. Throws Error(kInvalidModel) if no loader recognizes the bytes.
 Model load_model_bytes(std::string_view bytes, const std::string& where);
 
-// Reads and loads a file (Error(kNotFound) / Error(kIo) for file problems).
+// Reads and loads a model file or an MLflow model directory (read_model_path in mlflow_model.h;
+// Error(kNotFound) / Error(kIo) for file problems).
 Model load_model_file(const std::string& path);
 
 }  // namespace orchard

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/file_bytes.h"
+#include "formats/mlflow_model.h"
 #include "formats/model_loader.h"
 #include "registry/dataset_profile.h"
 #include "registry/postgres_database.h"
@@ -68,7 +69,8 @@ VersionRecord Registry::push(const std::string& name, const std::string& model_f
 
   // The engine must accept the file before anything is written.
   const std::string where = options.source_name.empty() ? model_file : options.source_name;
-  const std::string bytes = read_file_bytes(model_file);
+  // A model file, or an MLflow directory as one bundle (formats/mlflow_model.h): what is stored.
+  const std::string bytes = read_model_path(model_file);
   Model model = load_model_bytes(bytes, where);
   const std::string format = model.source_format;
   const Predictor predictor(std::move(model), where);

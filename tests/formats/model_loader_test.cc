@@ -170,7 +170,7 @@ void expect_runs(const Model& model) {
 TEST(ModelLoaders, ListsEveryFormatInDetectionOrder) {
   std::vector<std::string> names;
   for (const ModelLoader* loader : model_loaders()) names.emplace_back(loader->format_name());
-  EXPECT_EQ(names, (std::vector<std::string>{"orchard-json", "xgboost-json", "xgboost-ubjson", "lightgbm-text"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"orchard-json", "xgboost-json", "xgboost-ubjson", "lightgbm-text", "onnx", "mlflow"}));
 }
 
 TEST(ModelLoaders, EachFormatIsRecognizedByExactlyOneLoader) {
