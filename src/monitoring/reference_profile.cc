@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -121,6 +122,11 @@ std::uint64_t ReferenceBins::total() const {
 void ReferenceBins::finish() {
   code_table_.clear();
   small_codes_ = false;
+  padded_ = kind == Kind::kNumeric && edges.size() <= kPadded;
+  if (padded_) {
+    std::fill(std::begin(padded_edges_), std::end(padded_edges_), std::numeric_limits<double>::infinity());
+    std::copy(edges.begin(), edges.end(), padded_edges_);
+  }
   if (kind != Kind::kCategorical) return;
   const bool small = std::all_of(category_codes.begin(), category_codes.end(),
                                  [](double c) { return c >= 0 && c <= kMaxTableCode && c == std::floor(c); });
