@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <set>
@@ -94,7 +95,7 @@ struct CompiledLinearLeaf {
 };
 
 bool is_perfect_candidate(const Tree& tree) {
-  if (tree.leaf_size != 1 || !tree.linear_leaves.empty()) return false;
+  if (!tree.linear_leaves.empty()) return false;
   for (const TreeNode& node : tree.nodes) {
     if (node.kind == NodeKind::kCategorical) return false;
   }
@@ -103,7 +104,10 @@ bool is_perfect_candidate(const Tree& tree) {
   // Avoid storing a sparse deep tree as a mostly padded complete one.
   std::size_t leaves = 0;
   for (const TreeNode& node : tree.nodes) leaves += node.kind == NodeKind::kLeaf;
-  return depth <= 6 || (std::size_t{1} << depth) <= 8 * leaves;
+  // Up to depth 8 a complete tree costs at most 256 leaf slots, as much as a full XGBoost tree of that
+  // depth; the branch-free walk wins over the pointer walk even when most slots are padding
+  // (HistGradientBoosting's unbalanced trees).
+  return depth <= 8 || (std::size_t{1} << depth) <= 8 * leaves;
 }
 
 // Works out, per feature, the single input fix that makes every node read "NaN takes the default".
@@ -150,7 +154,7 @@ template <typename T, typename A>
 class FlatForest final : public ForestKernel {
  public:
   FlatForest(const Model& model, std::vector<FeatureFix> fixes, const CompileOptions& options)
-      : use_simd_(options.allow_simd && simd_walk_available()),
+      : use_simd_(options.allow_simd && (std::is_same_v<T, float> ? simd_walk_available() : simd_walk_f64_available())),
         num_features_(model.num_columns()),
         num_outputs_(model.num_outputs),
         input_precision_(model.input_precision),
@@ -217,7 +221,7 @@ class FlatForest final : public ForestKernel {
     if (has_linear_) text += " + linear";
     text += sizeof(T) == 4 ? ", float32 inputs" : ", float64 inputs";
     text += sizeof(A) == 4 ? ", float32 sums" : ", float64 sums";
-    if (use_simd_ && perfect > 0 && sizeof(T) == 4) text += ", AVX-512";
+    if (use_simd_ && perfect > 0) text += ", AVX-512";
     return text;
   }
 
@@ -269,6 +273,10 @@ class FlatForest final : public ForestKernel {
   }
 
   void walk_perfect(const CompiledTree& tree, const T* x, std::size_t m, A* acc) const {
+    if (tree.group < 0) {
+      walk_perfect_vector(tree, x, m, acc);
+      return;
+    }
     const PerfectNode<T>* nodes = perfect_nodes_.data() + tree.node_offset;
     const A* leaves = leaves_.data() + tree.leaf_offset;
     const int depth = tree.depth;
@@ -277,17 +285,13 @@ class FlatForest final : public ForestKernel {
     const std::size_t no = static_cast<std::size_t>(num_outputs_);
     const std::size_t group = static_cast<std::size_t>(tree.group);
     std::size_t r = 0;
-    if constexpr (std::is_same_v<T, float>) {
-      static_assert(sizeof(PerfectNode<float>) == sizeof(PerfectNodeF32));
-      if (use_simd_) {
-        std::uint32_t leaf[64];
-        const std::size_t simd_rows = m / 16 * 16;
-        for (; r < simd_rows; r += std::min<std::size_t>(64, simd_rows - r)) {
-          const std::size_t chunk = std::min<std::size_t>(64, simd_rows - r);
-          simd_walk_perfect_f32(reinterpret_cast<const PerfectNodeF32*>(nodes), perfect_tops_[tree.top_index], depth,
-                                x + r * nf, nf, chunk, leaf);
-          for (std::size_t k = 0; k < chunk; ++k) acc[(r + k) * no + group] += leaves[leaf[k]];
-        }
+    if (use_simd_) {
+      std::uint32_t leaf[64];
+      const std::size_t simd_rows = m / kSimdLanes * kSimdLanes;
+      for (; r < simd_rows; r += std::min<std::size_t>(64, simd_rows - r)) {
+        const std::size_t chunk = std::min<std::size_t>(64, simd_rows - r);
+        simd_leaves(tree, nodes, x + r * nf, chunk, leaf);
+        for (std::size_t k = 0; k < chunk; ++k) acc[(r + k) * no + group] += leaves[leaf[k]];
       }
     }
     for (; r + kInterleave <= m; r += kInterleave) {
@@ -315,6 +319,80 @@ class FlatForest final : public ForestKernel {
         index = 2 * index + 2 - left;
       }
       acc[r * no + group] += leaves[index - first_leaf];
+    }
+  }
+
+  // Rows per SIMD vector: sixteen floats or eight doubles.
+  static constexpr std::size_t kSimdLanes = std::is_same_v<T, float> ? 16 : 8;
+
+  // The leaves `chunk` rows (a multiple of kSimdLanes, at most 64) reach in a complete tree.
+  void simd_leaves(const CompiledTree& tree, const PerfectNode<T>* nodes, const T* x, std::size_t chunk, std::uint32_t* leaf) const {
+    const std::size_t nf = static_cast<std::size_t>(num_features_);
+    if constexpr (std::is_same_v<T, float>) {
+      static_assert(sizeof(PerfectNode<float>) == sizeof(PerfectNodeF32));
+      simd_walk_perfect_f32(reinterpret_cast<const PerfectNodeF32*>(nodes), perfect_tops_[tree.top_index], tree.depth, x, nf, chunk, leaf);
+    } else {
+      static_assert(sizeof(PerfectNode<double>) == sizeof(PerfectNodeF64) && offsetof(PerfectNode<double>, threshold) == 8);
+      simd_walk_perfect_f64(reinterpret_cast<const PerfectNodeF64*>(nodes), perfect_tops_f64_[tree.top_index], tree.depth, x, nf,
+                            chunk, leaf);
+    }
+  }
+
+  // Complete trees with vector leaves (leaf_size values per slot, one per output): the same walks,
+  // then every output of the leaf is added.
+  void walk_perfect_vector(const CompiledTree& tree, const T* x, std::size_t m, A* acc) const {
+    const PerfectNode<T>* nodes = perfect_nodes_.data() + tree.node_offset;
+    const A* leaves = leaves_.data() + tree.leaf_offset;
+    const int depth = tree.depth;
+    const std::uint32_t first_leaf = (1u << depth) - 1;
+    const std::size_t nf = static_cast<std::size_t>(num_features_);
+    const std::size_t no = static_cast<std::size_t>(num_outputs_);
+    const std::size_t size = static_cast<std::size_t>(tree.leaf_size);
+    auto add = [&](std::size_t r, std::uint32_t slot) {
+      const A* leaf = leaves + static_cast<std::size_t>(slot) * size;
+      A* out = acc + r * no;
+      if (size == 2) {  // binary classifiers' class probabilities: the common case, unrolled
+        out[0] += leaf[0];
+        out[1] += leaf[1];
+        return;
+      }
+      for (std::size_t k = 0; k < size; ++k) out[k] += leaf[k];
+    };
+    std::size_t r = 0;
+    if (use_simd_) {
+      std::uint32_t leaf[64];
+      const std::size_t simd_rows = m / kSimdLanes * kSimdLanes;
+      for (; r < simd_rows; r += std::min<std::size_t>(64, simd_rows - r)) {
+        const std::size_t chunk = std::min<std::size_t>(64, simd_rows - r);
+        simd_leaves(tree, nodes, x + r * nf, chunk, leaf);
+        for (std::size_t k = 0; k < chunk; ++k) add(r + k, leaf[k]);
+      }
+    }
+    for (; r + kInterleave <= m; r += kInterleave) {
+      std::uint32_t index[kInterleave] = {};
+      const T* base = x + r * nf;
+      for (int level = 0; level < depth; ++level) {
+        for (std::size_t k = 0; k < kInterleave; ++k) {
+          const PerfectNode<T>& node = nodes[index[k]];
+          const T v = base[k * nf + (node.feature & kFeatureMask)];
+          const std::uint32_t left = static_cast<std::uint32_t>(v <= node.threshold) |
+                                     (static_cast<std::uint32_t>(v != v) & (node.feature >> 31));
+          index[k] = 2 * index[k] + 2 - left;
+        }
+      }
+      for (std::size_t k = 0; k < kInterleave; ++k) add(r + k, index[k] - first_leaf);
+    }
+    for (; r < m; ++r) {
+      const T* row = x + r * nf;
+      std::uint32_t index = 0;
+      for (int level = 0; level < depth; ++level) {
+        const PerfectNode<T>& node = nodes[index];
+        const T v = row[node.feature & kFeatureMask];
+        const std::uint32_t left = static_cast<std::uint32_t>(v <= node.threshold) |
+                                   (static_cast<std::uint32_t>(v != v) & (node.feature >> 31));
+        index = 2 * index + 2 - left;
+      }
+      add(r, index - first_leaf);
     }
   }
 
@@ -389,14 +467,14 @@ class FlatForest final : public ForestKernel {
     CompiledTree compiled{};
     compiled.layout = TreeLayout::kPerfect;
     compiled.depth = static_cast<std::uint8_t>(tree.depth());
-    compiled.group = tree.group;
-    compiled.leaf_size = 1;
+    compiled.group = tree.leaf_size == 1 ? tree.group : -1;
+    compiled.leaf_size = tree.leaf_size;
     compiled.node_offset = static_cast<std::uint32_t>(perfect_nodes_.size());
     compiled.leaf_offset = static_cast<std::uint32_t>(leaves_.size());
     compiled.linear_offset = -1;
     const std::size_t internal = (std::size_t{1} << compiled.depth) - 1;
     perfect_nodes_.resize(perfect_nodes_.size() + internal, PerfectNode<T>{0, T(0)});
-    leaves_.resize(leaves_.size() + internal + 1, A(0));
+    leaves_.resize(leaves_.size() + (internal + 1) * static_cast<std::size_t>(tree.leaf_size), A(0));
     fill_perfect(tree, 0, 0, 0, compiled, comparison);
     if constexpr (std::is_same_v<T, float>) {
       PerfectTreeTop top{};
@@ -406,6 +484,14 @@ class FlatForest final : public ForestKernel {
       }
       compiled.top_index = static_cast<std::uint32_t>(perfect_tops_.size());
       perfect_tops_.push_back(top);
+    } else {
+      PerfectTreeTopF64 top{};
+      for (std::size_t i = 0; i < std::min<std::size_t>(internal, 31); ++i) {
+        top.feature[i] = perfect_nodes_[compiled.node_offset + i].feature;
+        top.threshold[i] = perfect_nodes_[compiled.node_offset + i].threshold;
+      }
+      compiled.top_index = static_cast<std::uint32_t>(perfect_tops_f64_.size());
+      perfect_tops_f64_.push_back(top);
     }
     trees_.push_back(compiled);
   }
@@ -417,7 +503,10 @@ class FlatForest final : public ForestKernel {
     const TreeNode& node = tree.nodes[ir];
     const std::size_t first_leaf = (std::size_t{1} << compiled.depth) - 1;
     if (level == compiled.depth) {
-      leaves_[compiled.leaf_offset + (pos - first_leaf)] = leaf_value(tree, node.leaf_index);
+      const std::size_t size = static_cast<std::size_t>(tree.leaf_size);
+      for (std::size_t k = 0; k < size; ++k) {
+        leaves_[compiled.leaf_offset + (pos - first_leaf) * size + k] = leaf_value(tree, node.leaf_index + k);
+      }
       return;
     }
     PerfectNode<T>& slot = perfect_nodes_[compiled.node_offset + pos];
@@ -545,7 +634,8 @@ class FlatForest final : public ForestKernel {
 
   std::vector<CompiledTree> trees_;
   std::vector<PerfectNode<T>> perfect_nodes_;
-  std::vector<PerfectTreeTop> perfect_tops_;  // float inputs only (the SIMD walk)
+  std::vector<PerfectTreeTop> perfect_tops_;         // float inputs (the SIMD walk)
+  std::vector<PerfectTreeTopF64> perfect_tops_f64_;  // double inputs
   std::vector<GeneralNode<T>> general_nodes_;
   std::vector<A> leaves_;
   std::vector<CategorySplit> category_splits_;

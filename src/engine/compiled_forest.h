@@ -5,10 +5,10 @@
 //     replaced by the largest representable value below it, so results are bit-for-bit unchanged);
 //   * per-feature missing rules (LightGBM's None and Zero) are applied once per row to the input
 //     (NaN -> 0, or |x| <= 1e-35 -> NaN), after which every node reads "NaN takes the default side".
-// Trees that are shallow, numerical and scalar are stored as complete ("perfect") binary trees:
+// Trees that are shallow and numerical (scalar or vector leaves) are stored as complete ("perfect") binary trees:
 // a fixed number of steps per row, no data-dependent branch, child index = 2i + 1 + went_right, and
-// eight rows walk each tree together so their memory loads overlap. Other trees (deep, categorical,
-// vector or linear leaves) use a pointer layout walked until a leaf. Leaves are summed in the
+// eight rows walk each tree together so their memory loads overlap. Other trees (deep, categorical
+// or with linear leaves) use a pointer layout walked until a leaf. Leaves are summed in the
 // library's precision and tree order, so results match the reference evaluator exactly.
 //
 // A CompiledForest is immutable after construction and safe to use from any number of threads.

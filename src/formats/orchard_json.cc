@@ -235,6 +235,18 @@ void read_linear(const Field& root, Model& model) {
   }
 }
 
+// JSON has no infinities; thresholds may be the strings "inf" and "-inf" (a split that sends every
+// number one way and only NaN the other, as HistGradientBoosting writes for missing values).
+double threshold(const Field& field) {
+  if (field.value().is_string()) {
+    const std::string text = field.text();
+    if (text == "inf") return std::numeric_limits<double>::infinity();
+    if (text == "-inf") return -std::numeric_limits<double>::infinity();
+    field.fail("threshold \"" + text + "\" is not a number", "a number, \"inf\" or \"-inf\"");
+  }
+  return field.real();
+}
+
 Tree read_tree(const Field& entry, const Model& model) {
   static const std::map<std::string, MissingRule> rules{{"nan_default", MissingRule::kNanGoesDefault},
                                                         {"zero_default", MissingRule::kZeroGoesDefault},
@@ -311,7 +323,7 @@ Tree read_tree(const Field& entry, const Model& model) {
     } else {
       node.kind = NodeKind::kNumerical;
       if (!has_threshold) entry.fail("a numerical split without thresholds", "a \"threshold\" array");
-      node.threshold = entry["threshold"].at(i).real();
+      node.threshold = threshold(entry["threshold"].at(i));
     }
   }
   return tree;

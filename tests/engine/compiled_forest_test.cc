@@ -305,3 +305,60 @@ TEST(CompiledForestSemantics, MixedMissingRulesOnOneFeatureFallBackToTheReferenc
 
 }  // namespace
 }  // namespace orchard
+
+namespace orchard {
+namespace {
+
+// Vector leaves (scikit-learn forest classifiers) and unbalanced trees up to depth 8 (HistGradientBoosting)
+// take the complete layout: the fast path, not the pointer walk.
+TEST(CompiledForestLayout, VectorLeavesAndSparseShallowTreesAreComplete) {
+  for (const bool vector : {true, false}) {
+    Model model;
+    model.source_format = "test";
+    model.input_precision = Precision::kFloat32;
+    model.num_outputs = vector ? 2 : 1;
+    model.base_margin.assign(static_cast<std::size_t>(model.num_outputs), 0.0);
+    model.output_names = vector ? std::vector<std::string>{"a", "b"} : std::vector<std::string>{"a"};
+    model.features = {Feature{"x", FeatureType::kNumeric, {}}};
+    // A chain of depth 8: 9 leaves only, far fewer than the 256 slots of its complete form.
+    Tree tree;
+    tree.leaf_size = vector ? 2 : 1;
+    tree.group = vector ? -1 : 0;
+    for (int level = 0; level < 8; ++level) {
+      TreeNode split;
+      split.kind = NodeKind::kNumerical;
+      split.feature = 0;
+      split.threshold = level;
+      split.left = static_cast<std::int32_t>(tree.nodes.size()) + 1;
+      split.right = static_cast<std::int32_t>(tree.nodes.size()) + 2;
+      TreeNode leaf;
+      leaf.leaf_index = static_cast<std::uint32_t>(tree.leaf_values.size());
+      for (int k = 0; k < tree.leaf_size; ++k) tree.leaf_values.push_back(level + 0.5 * k);
+      tree.nodes.push_back(split);
+      tree.nodes.push_back(leaf);
+    }
+    // Fix the chain: node 2i is the split, node 2i+1 its leaf (left), node 2i+2 the next split (right).
+    for (std::size_t i = 0; i + 1 < tree.nodes.size(); i += 2) {
+      tree.nodes[i].left = static_cast<std::int32_t>(i + 1);
+      tree.nodes[i].right = static_cast<std::int32_t>(i + 2);
+    }
+    TreeNode last;
+    last.leaf_index = static_cast<std::uint32_t>(tree.leaf_values.size());
+    for (int k = 0; k < tree.leaf_size; ++k) tree.leaf_values.push_back(100.0 + k);
+    tree.nodes.push_back(last);
+    model.trees = {tree};
+    model.validate("test");
+    ASSERT_EQ(model.trees[0].depth(), 8);
+    const auto kernel = compile_forest(model);
+    EXPECT_NE(kernel->describe().find("1 complete"), std::string::npos) << kernel->describe();
+    for (double x : {-1.0, 0.0, 3.5, 7.0, 7.5, 100.0, std::nan("")}) {
+      std::vector<double> expected(static_cast<std::size_t>(model.num_outputs)), actual(expected.size());
+      reference_margins(model, &x, expected.data());
+      kernel->margins_row(&x, actual.data());
+      EXPECT_EQ(actual, expected) << "x = " << x;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace orchard

@@ -176,6 +176,15 @@ TEST(OrchardJson, VectorLeavesCategoricalSplitsAndMissingRules) {
   EXPECT_EQ(out[0], 1.0);
 }
 
+TEST(OrchardJson, InfiniteThresholdsAreStrings) {
+  json document = example();
+  document["trees"][0]["threshold"][0] = "inf";
+  document["trees"][1]["threshold"][0] = "-inf";
+  const Model model = load(document);
+  EXPECT_EQ(model.trees[0].nodes[0].threshold, std::numeric_limits<double>::infinity());
+  EXPECT_EQ(model.trees[1].nodes[0].threshold, -std::numeric_limits<double>::infinity());
+}
+
 TEST(OrchardJson, IsDetectedBeforeXgboostJson) {
   EXPECT_EQ(load(example()).source_format, "orchard-json");
   const OrchardJsonLoader loader;
@@ -223,6 +232,7 @@ TEST(OrchardJson, RefusesEveryBrokenField) {
       {"/trees/0/left/2", "0", "at /trees/0/right/2: a node with one child"},
       {"/trees/0/feature/0", "3", "at /trees/0/feature/0: value 3 is out of range"},
       {"/trees/0/threshold/0", "null", "at /trees/0/threshold/0: not a number"},
+      {"/trees/0/threshold/0", "\"Infinity\"", "at /trees/0/threshold/0: threshold \"Infinity\" is not a number"},
       {"/trees/0/leaf_value/1", "null", "at /trees/0/leaf_value/1: not a number"},
       {"/trees/0/leaf_value/1", "1e999", "not valid JSON"},
       {"/trees/0/default_left/0", "\"yes\"", "at /trees/0/default_left/0: not a boolean"},
