@@ -8,6 +8,7 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler   # ONNX-ML models (the onnx-ml protobuf schema)
   libsqlite3-dev libssl-dev libpq-dev   # registry: SQLite and PostgreSQL stores, SHA-256
   postgresql python3-sklearn sqlite3 prometheus   # tests: a throwaway PostgreSQL cluster; scikit-learn as the metrics reference; promtool
+  python3-numpy python3-joblib   # python/orchard_export and its round-trip tests (with python3-sklearn)
   libcli11-dev         # command line
   libyaml-cpp-dev      # orchard.yaml metadata for `orchard sync`
   libgtest-dev libgmock-dev   # tests
