@@ -38,6 +38,19 @@ double scalar(const element& value, const std::string& where) {
   }
 }
 
+// A value for feature `feature`: a string naming one of its categories is that category's code, any
+// other string on such a feature an unknown category (model.h, category_code); otherwise scalar().
+double feature_value(const element& value, const Feature& feature, const std::string& where) {
+  if (value.type() == simdjson::dom::element_type::STRING && !feature.categories.empty()) {
+    const std::string_view text = value.get_string().value_unsafe();
+    const double code = category_code(feature, text);
+    if (code != kUnknownCategory) return code;
+    double number = 0;
+    return parse_cell(text, number) ? number : kUnknownCategory;
+  }
+  return scalar(value, where);
+}
+
 // Rows being assembled in the model's feature order.
 class RowTable {
  public:
@@ -49,6 +62,7 @@ class RowTable {
     return -1;
   }
   std::size_t width() const { return nf_; }
+  const Feature& feature_at(std::size_t f) const { return model_.features[f]; }
   // Refuses the row past the limit before allocating it, so a body of empty rows cannot exhaust memory.
   void add_row() {
     if (count_ >= max_rows_) throw TooManyRows(count_ + 1, max_rows_);
@@ -91,7 +105,7 @@ void add_positional_row(RowTable& table, const simdjson::dom::array& row, std::s
   table.add_row();
   std::size_t f = 0;
   for (element value : row) {
-    table.set(f, scalar(value, "row " + std::to_string(index) + ", value " + std::to_string(f)));
+    table.set(f, feature_value(value, table.feature_at(f), "row " + std::to_string(index) + ", value " + std::to_string(f)));
     ++f;
   }
 }
@@ -101,7 +115,8 @@ void add_record(RowTable& table, const simdjson::dom::object& record, std::size_
   for (auto field : record) {
     const std::int64_t f = table.feature(field.key);
     if (f < 0) continue;  // extra columns (ids, labels) are ignored
-    table.set(static_cast<std::size_t>(f), scalar(field.value, "row " + std::to_string(index) + ", \"" + std::string(field.key) + "\""));
+    table.set(static_cast<std::size_t>(f), feature_value(field.value, table.feature_at(static_cast<std::size_t>(f)),
+                                                         "row " + std::to_string(index) + ", \"" + std::string(field.key) + "\""));
   }
 }
 
@@ -143,7 +158,10 @@ InferRequest rows_from_json(const Model& model, const element& doc, std::size_t 
       table.add_row();
       std::size_t c = 0;
       for (element value : values) {
-        if (feature_of[c] >= 0) table.set(static_cast<std::size_t>(feature_of[c]), scalar(value, "row " + std::to_string(index)));
+        if (feature_of[c] >= 0) {
+          const auto f = static_cast<std::size_t>(feature_of[c]);
+          table.set(f, feature_value(value, table.feature_at(f), "row " + std::to_string(index)));
+        }
         ++c;
       }
       ++index;
@@ -179,7 +197,7 @@ InferRequest rows_from_json(const Model& model, const element& doc, std::size_t 
       std::vector<std::uint8_t> given(table.width(), 0);
       for (auto& [f, values] : columns) {
         std::size_t r = 0;
-        for (element value : values) request.rows[r++ * table.width() + f] = scalar(value, "column \"" + model.features[f].name + "\"");
+        for (element value : values) request.rows[r++ * table.width() + f] = feature_value(value, model.features[f], "column \"" + model.features[f].name + "\"");
         given[f] = 1;
       }
       for (std::size_t f = 0; f < table.width(); ++f) {

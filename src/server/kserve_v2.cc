@@ -17,11 +17,13 @@
 
 #include "registry/registry.h"
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
 #include "server/service.h"
+#include "tabular/column_mapping.h"
 
 namespace orchard {
 namespace {
@@ -137,7 +139,40 @@ struct Tensor {
   std::string name;
   std::vector<std::int64_t> shape;
   std::vector<double> data;
+  // BYTES tensors (one feature's column of strings, e.g. category names): the texts, null = missing.
+  bool bytes = false;
+  std::vector<std::optional<std::string>> texts;
 };
+
+void flatten_texts(const element& value, std::vector<std::optional<std::string>>& out, const std::string& tensor) {
+  switch (value.type()) {
+    case simdjson::dom::element_type::ARRAY:
+      for (element item : value.get_array()) flatten_texts(item, out, tensor);
+      return;
+    case simdjson::dom::element_type::STRING:
+      out.emplace_back(std::string(value.get_string().value_unsafe()));
+      return;
+    case simdjson::dom::element_type::NULL_VALUE:
+      out.emplace_back(std::nullopt);
+      return;
+    default:
+      bad_request("tensor \"" + tensor + "\" is BYTES but holds something other than strings (null for a missing value)");
+  }
+}
+
+// One string of a BYTES feature tensor: a category name gives its code (model.h, category_code), any
+// other text on a feature with categories an unknown category; elsewhere the text must be a number.
+double text_value(const std::optional<std::string>& text, const Feature& feature) {
+  if (!text) return std::nan("");
+  if (!feature.categories.empty()) {
+    const double code = category_code(feature, *text);
+    if (code != kUnknownCategory) return code;
+  }
+  double number = 0;
+  if (parse_cell(*text, number)) return number;
+  if (!feature.categories.empty()) return kUnknownCategory;
+  bad_request("feature \"" + feature.name + "\": \"" + *text + "\" is not a number (the feature has no category names)");
+}
 
 // Triton's binary tensor extension: little-endian values of the tensor's datatype.
 void decode_binary(std::string_view bytes, std::string_view datatype, std::vector<double>& out, const std::string& tensor) {
@@ -183,13 +218,23 @@ Tensor read_tensor(const element& input, std::string_view binary, std::size_t& b
   if (!tensor.shape.empty() && static_cast<std::uint64_t>(tensor.shape[0]) > max_rows) {
     throw TooManyRows(static_cast<std::size_t>(tensor.shape[0]), max_rows);
   }
+  if (datatype == "BYTES") {
+    element texts;
+    if (input["data"].get(texts) != simdjson::SUCCESS) bad_request("BYTES input \"" + tensor.name + "\" needs \"data\" as JSON strings");
+    tensor.bytes = true;
+    flatten_texts(texts, tensor.texts, tensor.name);
+    if (static_cast<std::int64_t>(tensor.texts.size()) != expected) {
+      bad_request("input \"" + tensor.name + "\" has " + std::to_string(tensor.texts.size()) + " values but its shape holds " + std::to_string(expected));
+    }
+    return tensor;
+  }
   const bool is_bool = datatype == "BOOL";
   const bool is_float32 = datatype == "FP32";
   static const std::string_view kNumeric[] = {"FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64", "BOOL"};
   bool known = false;
   for (auto t : kNumeric) known = known || datatype == t;
   if (!known) {
-    bad_request("input \"" + tensor.name + "\" has datatype " + std::string(datatype) + "; expected FP32, FP64, INT8..INT64, UINT8..UINT64 or BOOL");
+    bad_request("input \"" + tensor.name + "\" has datatype " + std::string(datatype) + "; expected FP32, FP64, INT8..INT64, UINT8..UINT64, BOOL or BYTES");
   }
   element data;
   std::uint64_t binary_size = 0;
@@ -221,6 +266,7 @@ InferRequest build_rows(const Model& model, const std::vector<Tensor>& tensors, 
   };
   if (tensors.size() == 1 && tensors[0].shape.size() == 2 && feature_index(tensors[0].name) < 0) {
     const Tensor& t = tensors[0];
+    if (t.bytes) bad_request("BYTES input \"" + t.name + "\" must be one feature's column, named after it");
     if (static_cast<std::size_t>(t.shape[1]) != nf) {
       bad_request("input \"" + t.name + "\" has " + std::to_string(t.shape[1]) + " features per row; the model expects " + std::to_string(nf));
     }
@@ -251,7 +297,11 @@ InferRequest build_rows(const Model& model, const std::vector<Tensor>& tensors, 
     request.count = static_cast<std::size_t>(std::max<std::int64_t>(rows, 0));
     request.rows.resize(request.count * nf);
     for (std::size_t f = 0; f < nf; ++f) {
-      for (std::size_t r = 0; r < request.count; ++r) request.rows[r * nf + f] = columns[f]->data[r];
+      if (columns[f]->bytes) {
+        for (std::size_t r = 0; r < request.count; ++r) request.rows[r * nf + f] = text_value(columns[f]->texts[r], model.features[f]);
+      } else {
+        for (std::size_t r = 0; r < request.count; ++r) request.rows[r * nf + f] = columns[f]->data[r];
+      }
     }
   }
   if (request.count == 0) bad_request("the request has no rows");
