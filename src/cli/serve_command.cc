@@ -9,6 +9,8 @@
 #include "cli/registry_commands.h"
 #include "common/duration.h"
 #include "common/error.h"
+#include "monitoring/drift_monitor.h"
+#include "monitoring/drift_watcher.h"
 #include "registry/registry.h"
 #include "server/http_server.h"
 #include "server/serving_catalog.h"
@@ -57,6 +59,10 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
     std::string trace_mode = "async";
     std::string trace_max_age;
     std::size_t trace_max_mib = 0;
+    std::string drift_webhook;
+    double drift_watch = 0.1;
+    double drift_alert = 0.25;
+    double drift_check_seconds = 10;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("serve", "Serve the registry's models: Open Inference Protocol v2, MLflow invocations and the management API on one port.");
@@ -67,7 +73,7 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_flag("--demo", o->demo, "Register demo models first if the registry is empty");
   cmd->add_flag("--no-trace", o->no_trace, "Do not record predictions in the prediction log (DATA/predictions.db, or the --store database)");
   cmd->add_option("--trace-mode", o->trace_mode,
-                  "Prediction log mode of endpoints without their own route setting: async (a crash loses at most the last 50 ms) "
+                  "Prediction log mode of endpoints without their own route setting: async (a crash loses about the last 100 ms) "
                   "or durable (each response waits for its record's commit; raise --threads)")
       ->check(CLI::IsMember({"async", "durable"}));
   cmd->add_option("--trace-max-age", o->trace_max_age, "Delete logged predictions older than this (e.g. 30d, 12h); default: keep");
@@ -76,6 +82,10 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--poll-seconds", o->poll_seconds, "How often to pick up registry changes made elsewhere (CLI, other servers)")->check(CLI::Range(0.1, 3600.0));
   cmd->add_option("--body-limit-mib", o->body_limit_mib, "Largest request body (larger gets 413)")->check(CLI::Range(1, 4096));
   cmd->add_option("--max-rows", o->max_rows, "Most rows per prediction request")->check(CLI::Range(1, 100000000));
+  cmd->add_option("--drift-watch", o->drift_watch, "PSI at which a feature's drift is marked \"watch\"")->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--drift-alert", o->drift_alert, "PSI at which a feature's drift is an alert")->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--drift-webhook", o->drift_webhook, "http:// URL that gets a JSON POST when a feature's drift crosses into alert");
+  cmd->add_option("--drift-check-seconds", o->drift_check_seconds, "How often drift alerts are checked for the webhook")->check(CLI::Range(0.05, 3600.0));
   cmd->add_option("--read-timeout", o->http.read_timeout_seconds, "Seconds to receive a request once started (408 after)")->check(CLI::Range(1, 3600));
   cmd->add_option("--idle-timeout", o->http.idle_timeout_seconds, "Seconds a kept-alive connection may idle")->check(CLI::Range(1, 3600));
   cmd->add_option("--max-connections", o->http.max_connections, "Open connections at most (503 beyond)")->check(CLI::Range(1, 1000000));
@@ -90,6 +100,26 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
       ServiceOptions options;
       options.max_rows = o->max_rows;
       options.durable_by_default = o->trace_mode == "durable";
+      // Drift is measured on what the log writes (off the request path), against each version's
+      // reference profile (push --dataset). Declared before the log, so that the log's writer (which
+      // calls it) stops first.
+      if (o->drift_watch > o->drift_alert) {
+        throw Error(ErrorKind::kInvalidArgument, "--drift-watch is above --drift-alert", "", "watch <= alert, e.g. 0.1 and 0.25");
+      }
+      if (o->no_trace && !o->drift_webhook.empty()) {
+        throw Error(ErrorKind::kInvalidArgument, "--drift-webhook needs the prediction log", "--no-trace", "drop --no-trace to measure drift");
+      }
+      std::unique_ptr<DriftMonitor> drift;
+      if (!o->no_trace) {
+        DriftMonitorOptions drift_options;
+        drift_options.thresholds = {o->drift_watch, o->drift_alert};
+        Registry* profiles = registry.get();
+        drift = std::make_unique<DriftMonitor>(
+            [profiles](const std::string& model, std::int64_t version) {
+              return profiles->resolve(ModelRef{model, version, std::nullopt}).profile_json;
+            },
+            drift_options);
+      }
       std::unique_ptr<PredictionLog> log;
       if (!o->no_trace) {
         PredictionLogOptions log_options;
@@ -104,6 +134,17 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
                                               log_options);
       }
       OrchardService service(*registry, catalog, options, log.get());
+      std::unique_ptr<DriftWatcher> watcher;
+      if (log) {
+        log->add_observer(drift.get());
+        service.set_drift_monitor(drift.get());
+        if (!o->drift_webhook.empty()) {
+          DriftWatcherOptions watcher_options;
+          watcher_options.url = o->drift_webhook;
+          watcher_options.interval = std::chrono::milliseconds(static_cast<long>(o->drift_check_seconds * 1000));
+          watcher = std::make_unique<DriftWatcher>(*drift, watcher_options);
+        }
+      }
       service.set_ready(true);
       HttpServerOptions http = o->http;
       http.body_limit = o->body_limit_mib << 20;
@@ -136,6 +177,7 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
       poller.join();
       service.shadows().drain();
       if (log) log->flush();
+      watcher.reset();
       std::cerr << "orchard: stopped\n";
       return 0;
     };

@@ -1,5 +1,7 @@
 #include "registry/postgres_database.h"
 
+#include <cstdio>
+
 #include <libpq-fe.h>
 
 #include <memory>
@@ -105,6 +107,15 @@ std::vector<SqlRow> PostgresDatabase::query(const std::string& sql, const std::v
       values[i] = blob->bytes.data();
       lengths[i] = static_cast<int>(blob->bytes.size());
       formats[i] = 1;
+    } else if (const auto* view = std::get_if<SqlBlobView>(&params[i])) {
+      values[i] = static_cast<const char*>(view->data);
+      lengths[i] = static_cast<int>(view->size);
+      formats[i] = 1;
+    } else if (const auto* real = std::get_if<double>(&params[i])) {
+      char text[32];
+      std::snprintf(text, sizeof text, "%.17g", *real);  // exact: 17 significant digits round-trip
+      texts[i] = text;
+      values[i] = texts[i].c_str();
     } else if (const auto* text = std::get_if<std::string>(&params[i])) {
       texts[i] = *text;
       values[i] = texts[i].c_str();

@@ -1,6 +1,6 @@
 // A minimal SQL connection interface, so that one Store implementation (sql_store.h) runs on both
 // SQLite and PostgreSQL. Statements use numbered placeholders ?1, ?2, ... (SQLite's syntax; the
-// PostgreSQL connection rewrites them to $1, $2, ...). Values travel as text, integers or blobs;
+// PostgreSQL connection rewrites them to $1, $2, ...). Values travel as text, integers, doubles or blobs;
 // results come back as text (NULL as nullopt; a SQLite blob as its bytes, a PostgreSQL bytea in its
 // hex text form "\x..." — see decode_bytea).
 #pragma once
@@ -17,7 +17,13 @@ namespace orchard {
 struct SqlBlob {
   std::string bytes;
 };
-using SqlParam = std::variant<std::nullptr_t, std::string, std::int64_t, SqlBlob>;
+// Binary data the caller keeps alive until the statement has run (no copy: the prediction log binds
+// its rows' doubles straight from the request's buffers).
+struct SqlBlobView {
+  const void* data = nullptr;
+  std::size_t size = 0;
+};
+using SqlParam = std::variant<std::nullptr_t, std::string, std::int64_t, SqlBlob, SqlBlobView, double>;
 using SqlRow = std::vector<std::optional<std::string>>;
 
 // A blob column's value as returned by query(): the bytes themselves (SQLite), or PostgreSQL's hex

@@ -67,6 +67,10 @@ int bind_all(sqlite3_stmt* statement, const std::vector<SqlParam>& params) {
       rc = sqlite3_bind_int64(statement, index, *number);
     } else if (const auto* blob = std::get_if<SqlBlob>(&params[i])) {
       rc = sqlite3_bind_blob(statement, index, blob->bytes.data(), static_cast<int>(blob->bytes.size()), SQLITE_STATIC);
+    } else if (const auto* view = std::get_if<SqlBlobView>(&params[i])) {
+      rc = sqlite3_bind_blob(statement, index, view->data, static_cast<int>(view->size), SQLITE_STATIC);
+    } else if (const auto* real = std::get_if<double>(&params[i])) {
+      rc = sqlite3_bind_double(statement, index, *real);
     } else {
       rc = sqlite3_bind_null(statement, index);
     }

@@ -21,6 +21,9 @@
 #include "registry/record_json.h"
 #include "registry/registry.h"
 #include "server/service.h"
+#include "monitoring/ab_report.h"
+#include "monitoring/drift_monitor.h"
+#include "monitoring/live_quality.h"
 #include "tracing/prediction_log.h"
 
 namespace orchard {
@@ -184,6 +187,81 @@ HttpResponse feedback(OrchardService& service, const std::vector<std::pair<Predi
   return reply({{"accepted", accepted}, {"unknown", unknown}});
 }
 
+std::chrono::seconds window_of(const HttpRequest& request, std::chrono::seconds fallback) {
+  const std::string text = query_param(request, "window");
+  return text.empty() ? fallback : parse_duration(text, "window");
+}
+
+// Labelled predictions of an endpoint (live arms only: shadows cannot get feedback) in a window.
+std::vector<PredictionRecord> labelled_rows(PredictionLog& log, const std::string& endpoint, std::chrono::seconds window) {
+  PredictionQuery query;
+  query.endpoint = endpoint;
+  query.since_ms = unix_ms_now() - window.count() * 1000;
+  query.labelled_only = true;
+  query.include_shadows = false;
+  query.limit = 200000;
+  return log.search(query);
+}
+
+HttpResponse quality(OrchardService& service, const HttpRequest& request, const std::string& endpoint) {
+  PredictionLog& log = require_log(service);
+  const auto window = window_of(request, std::chrono::hours(1));
+  const auto rows = labelled_rows(log, endpoint, window);
+  const TaskLookup task_of = [&](const std::string& m, std::int64_t v) { return service.task_of(m, v); };
+  json versions = json::array(), arms = json::array();
+  for (const QualityGroup& q : live_quality(rows, task_of, false)) versions.push_back(to_json(q));
+  for (const QualityGroup& q : live_quality(rows, task_of, true)) arms.push_back(to_json(q));
+  return reply({{"endpoint", endpoint}, {"window_seconds", window.count()}, {"labelled", rows.size()}, {"versions", versions}, {"arms", arms}});
+}
+
+HttpResponse report(OrchardService& service, const HttpRequest& request, const std::string& endpoint) {
+  PredictionLog& log = require_log(service);
+  const auto window = window_of(request, std::chrono::hours(24));
+  const auto snapshot = service.catalog().current();
+  const auto it = snapshot->endpoints.find(endpoint);
+  if (it == snapshot->endpoints.end()) return json_error(404, "no endpoint named \"" + endpoint + "\" is being served");
+  std::vector<RouteArmInfo> arms;
+  double previous = 0;
+  for (const auto& arm : it->second.arms) {
+    arms.push_back({arm.target, arm.version->model, arm.version->number, (arm.upper - previous) / it->second.total_weight,
+                    arm.version->requests.load(), arm.version->failures.load()});
+    previous = arm.upper;
+  }
+  AbReportOptions options;
+  if (const std::string m = query_param(request, "min_labelled"); !m.empty()) {
+    options.min_labelled = static_cast<std::int64_t>(parse_count(m, "min_labelled", 30, 1000000));
+  }
+  const std::int64_t now = unix_ms_now();
+  const auto traffic = log.traffic(endpoint, now - window.count() * 1000, now + 1);
+  const auto labelled = labelled_rows(log, endpoint, window);
+  const auto by_arm = live_quality(labelled, [&](const std::string& m, std::int64_t v) { return service.task_of(m, v); }, true);
+  return reply(ab_report(endpoint, window, arms, traffic, by_arm, options));
+}
+
+HttpResponse drift(OrchardService& service, const HttpRequest& request, const std::string& endpoint) {
+  DriftMonitor* monitor = service.drift_monitor();
+  if (!monitor) return json_error(404, "drift is not measured: the prediction log is off (orchard serve --no-trace)");
+  const auto window = window_of(request, std::chrono::hours(1));
+  if (service.prediction_log()) service.prediction_log()->flush();  // what was just predicted is counted
+  const std::string feature = query_param(request, "feature");
+  const std::string output = query_param(request, "output");
+  if (feature.empty() && output.empty()) return reply(monitor->report(endpoint, window));
+  // One distribution's PSI over time (a chart): ?feature=NAME or ?output=NAME, &model=&version=&step=
+  std::string model = query_param(request, "model");
+  if (model.empty()) {
+    const auto snapshot = service.catalog().current();
+    const auto it = snapshot->endpoints.find(endpoint);
+    model = it == snapshot->endpoints.end() ? endpoint : it->second.model;  // the endpoint's model by default
+  }
+  const std::string version_text = query_param(request, "version");
+  if (version_text.empty()) throw Error(ErrorKind::kInvalidArgument, "a PSI series needs ?version=N", "", "?feature=NAME&version=N[&step=5m]");
+  const auto version = static_cast<std::int64_t>(parse_count(version_text, "version", 1, std::size_t{1} << 40));
+  const std::string step_text = query_param(request, "step");
+  const auto step = step_text.empty() ? std::chrono::seconds(300) : parse_duration(step_text, "step");
+  return reply(monitor->psi_series(endpoint, model, version, feature.empty() ? DriftSubject::kPrediction : DriftSubject::kFeature,
+                                   feature.empty() ? output : feature, window, step));
+}
+
 }  // namespace
 
 json prediction_json(const PredictionRecord& record, const std::vector<std::string>* feature_names) {
@@ -280,8 +358,10 @@ HttpResponse handle_monitoring(OrchardService& service, const HttpRequest& reque
   const std::string& endpoint = parts[3];
   const std::string& view = parts[4];
   if (method != "GET") return method_not_allowed("GET");
-  (void)endpoint;
-  return json_error(404, "no route for " + std::string(request.path()) + " (" + view + ")");
+  if (view == "quality") return quality(service, request, endpoint);
+  if (view == "report") return report(service, request, endpoint);
+  if (view == "drift") return drift(service, request, endpoint);
+  return json_error(404, "no route for " + std::string(request.path()) + " (an endpoint has /quality, /report and /drift)");
 }
 
 }  // namespace orchard

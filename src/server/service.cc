@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "common/error.h"
+#include "evaluation/evaluator.h"
+#include "monitoring/drift_monitor.h"
 #include "registry/record_json.h"
 #include "registry/registry.h"
 #include "tracing/prediction_id.h"
@@ -63,6 +65,29 @@ void OrchardService::record(const std::shared_ptr<const PredictionContext>& trac
   if (durable && !log_->wait_written(*ticket)) {
     throw PredictionLogFull("the prediction could not be recorded durably (see the server log); it was not acknowledged");
   }
+}
+
+std::optional<TaskKind> OrchardService::task_of(const std::string& model, std::int64_t version) {
+  try {
+    return task_for(catalog_.version(model, version)->predictor->model(), false);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+std::vector<QualityGroup> OrchardService::recent_quality(std::chrono::seconds window) {
+  if (!log_) return {};
+  std::lock_guard lock(quality_mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - quality_at_ < std::chrono::seconds(15) && quality_at_ != std::chrono::steady_clock::time_point{}) return quality_cache_;
+  PredictionQuery query;
+  query.since_ms = unix_ms_now() - std::chrono::duration_cast<std::chrono::milliseconds>(window).count();
+  query.labelled_only = true;
+  query.include_shadows = false;
+  query.limit = 100000;
+  quality_cache_ = live_quality(log_->search(query), [this](const std::string& m, std::int64_t v) { return task_of(m, v); }, false);
+  quality_at_ = now;
+  return quality_cache_;
 }
 
 std::shared_ptr<const LoadedVersion> OrchardService::describe(const std::string& endpoint, std::optional<std::int64_t> version) {
@@ -219,7 +244,7 @@ void header(std::string& out, const char* name, const char* type, const char* he
 
 }  // namespace
 
-std::string OrchardService::metrics_text() const {
+std::string OrchardService::metrics_text() {
   const auto snapshot = catalog_.current();
   std::string out;
   header(out, "orchard_http_responses_total", "counter", "HTTP responses by status code.");
@@ -257,6 +282,41 @@ std::string OrchardService::metrics_text() const {
   out += "orchard_shadow_dropped_total " + std::to_string(shadows_.dropped()) + "\n";
   header(out, "orchard_catalog_generation", "gauge", "Generation of the serving catalog (it grows by one per swap).");
   out += "orchard_catalog_generation " + std::to_string(snapshot->generation) + "\n";
+  if (log_) {
+    header(out, "orchard_prediction_log_queued_rows", "gauge", "Rows waiting in the prediction log's queue.");
+    out += "orchard_prediction_log_queued_rows " + std::to_string(log_->queued_rows()) + "\n";
+    header(out, "orchard_prediction_log_written_rows_total", "counter", "Rows committed to the prediction log.");
+    out += "orchard_prediction_log_written_rows_total " + std::to_string(log_->written_rows()) + "\n";
+    header(out, "orchard_prediction_log_refused_rows_total", "counter", "Rows refused because the queue was full (answered 503).");
+    out += "orchard_prediction_log_refused_rows_total " + std::to_string(log_->refused_rows()) + "\n";
+    header(out, "orchard_prediction_log_failed_rows_total", "counter", "Rows whose write to the sink failed.");
+    out += "orchard_prediction_log_failed_rows_total " + std::to_string(log_->failed_rows()) + "\n";
+    header(out, "orchard_prediction_log_retention_removed_rows_total", "counter", "Rows deleted by the retention policy.");
+    out += "orchard_prediction_log_retention_removed_rows_total " + std::to_string(log_->retained_away_rows()) + "\n";
+    char seconds[64];
+    header(out, "orchard_prediction_log_flush_seconds", "summary", "Time to write one batch (group commit) to the sink.");
+    std::snprintf(seconds, sizeof seconds, "%.9f", log_->flush_seconds_total());
+    out += std::string("orchard_prediction_log_flush_seconds_sum ") + seconds + "\n";
+    out += "orchard_prediction_log_flush_seconds_count " + std::to_string(log_->flushes()) + "\n";
+    header(out, "orchard_prediction_log_last_flush_seconds", "gauge", "Time the last batch took to write.");
+    std::snprintf(seconds, sizeof seconds, "%.9f", log_->last_flush_seconds());
+    out += std::string("orchard_prediction_log_last_flush_seconds ") + seconds + "\n";
+    const auto quality = recent_quality(std::chrono::hours(1));
+    header(out, "orchard_live_labelled_predictions", "gauge", "Predictions with feedback labels in the last hour, by version.");
+    for (const QualityGroup& q : quality) {
+      out += "orchard_live_labelled_predictions{model=\"" + q.model + "\",version=\"" + std::to_string(q.version) + "\"} " + std::to_string(q.labelled) + "\n";
+    }
+    header(out, "orchard_live_quality", "gauge", "Quality metrics of labelled predictions in the last hour, by version (scikit-learn's definitions).");
+    for (const QualityGroup& q : quality) {
+      for (const MetricValue& m : q.metrics) {
+        if (!std::isfinite(m.value)) continue;
+        char value[40];
+        std::snprintf(value, sizeof value, "%.9g", m.value);
+        out += "orchard_live_quality{model=\"" + q.model + "\",version=\"" + std::to_string(q.version) + "\",metric=\"" + m.name + "\"} " + value + "\n";
+      }
+    }
+  }
+  if (drift_) drift_->append_metrics(out);
   return out;
 }
 

@@ -15,10 +15,12 @@
 #include "server/inference.h"
 #include "server/serving_catalog.h"
 #include "tracing/prediction_log.h"
+#include "monitoring/live_quality.h"
 
 namespace orchard {
 
 class Registry;
+class DriftMonitor;
 
 struct ServiceOptions {
   std::size_t max_rows = 100000;  // rows per request; more get 413 (TooManyRows)
@@ -32,6 +34,14 @@ class OrchardService {
   // `log`: where every predicted row is recorded (null: no prediction log).
   OrchardService(Registry& registry, ServingCatalog& catalog, ServiceOptions options = {}, PredictionLog* log = nullptr);
   PredictionLog* prediction_log() { return log_; }
+  // Drift of live inputs and predictions (null: not measured). Set before serving.
+  void set_drift_monitor(DriftMonitor* drift) { drift_ = drift; }
+  DriftMonitor* drift_monitor() { return drift_; }
+  // The task of a version, for scoring its labelled predictions (nullopt when it is gone).
+  std::optional<TaskKind> task_of(const std::string& model, std::int64_t version);
+  // Labelled quality per version over the last `window` (all endpoints), cached for a few seconds so
+  // that /metrics scrapes stay cheap.
+  std::vector<QualityGroup> recent_quality(std::chrono::seconds window);
 
   HttpResponse handle(HttpRequest&& request);
 
@@ -61,7 +71,7 @@ class OrchardService {
   const ServiceOptions& options() const { return options_; }
   void set_ready(bool ready) { ready_ = ready; }
   // GET /metrics: the Prometheus text exposition format.
-  std::string metrics_text() const;
+  std::string metrics_text();
   bool ready() const { return ready_; }
 
  private:
@@ -74,7 +84,11 @@ class OrchardService {
   ServingCatalog& catalog_;
   ServiceOptions options_;
   PredictionLog* log_;
+  DriftMonitor* drift_ = nullptr;
   ShadowRunner shadows_;
+  std::mutex quality_mutex_;
+  std::chrono::steady_clock::time_point quality_at_{};
+  std::vector<QualityGroup> quality_cache_;
   std::atomic<bool> ready_{false};
   std::atomic<std::uint64_t> responses_by_status_[600] = {};
   LatencyHistogram request_latency_;  // every HTTP request the service answers, end to end in the service

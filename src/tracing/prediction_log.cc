@@ -143,6 +143,13 @@ void PredictionLog::loop() {
     last_flush_seconds_ = seconds;
     flush_seconds_total_ = flush_seconds_total_ + seconds;
     ++flushes_;
+    // Observers see the batch before anyone waiting on it is released, so that a flush() also means
+    // "observed" (a drift report right after a prediction includes it).
+    if (ok) {
+      for (PredictionObserver* observer : observers_) {
+        for (const PredictionEntry& entry : batch) observer->observe(entry);
+      }
+    }
     lock.lock();
     if (!ok) {
       failed_tickets_.emplace_back(first_ticket, first_ticket + batch.size() - 1);
@@ -152,14 +159,8 @@ void PredictionLog::loop() {
     durable_waiting_ -= durable;
     written_entries_ += batch.size();
     written_.notify_all();
-    // Observers and the entries' destruction (their buffers may be large) happen outside the lock,
-    // after the waiters are released.
+    // The entries are destroyed outside the lock (their buffers may be large).
     lock.unlock();
-    if (ok) {
-      for (PredictionObserver* observer : observers_) {
-        for (const PredictionEntry& entry : batch) observer->observe(entry);
-      }
-    }
     batch.clear();
     lock.lock();
   }

@@ -45,11 +45,24 @@ CREATE TABLE IF NOT EXISTS prediction_feedback (
 );
 )sql";
 
-SqlBlob doubles_blob(const double* values, std::size_t n) {
-  SqlBlob blob;
-  blob.bytes.resize(n * sizeof(double));
-  if (n) std::memcpy(blob.bytes.data(), values, n * sizeof(double));
-  return blob;
+SqlParam optional_text(const std::string& text) {
+  if (text.empty()) return nullptr;
+  return text;
+}
+
+// The parameters of row r of `entry`, in prediction_rows' column order. Blobs point into the entry
+// (which outlives the statement): no copy of the inputs on the writer.
+std::vector<SqlParam> row_params(const PredictionEntry& entry, std::size_t r, std::int64_t context) {
+  const std::size_t nf = static_cast<std::size_t>(entry.num_features()), width = static_cast<std::size_t>(entry.width);
+  return {SqlBlobView{entry.ids[r].bytes.data(), 16},
+          context,
+          std::int64_t{entry.raw},
+          SqlBlobView{entry.rows.data() + r * nf, nf * sizeof(double)},
+          SqlBlobView{entry.outputs.data() + r * width, width * sizeof(double)},
+          entry.latency_us,
+          optional_text(entry.request_id),
+          optional_text(entry.traceparent),
+          optional_text(entry.caller)};
 }
 
 std::vector<double> blob_doubles(const std::string& bytes) {
@@ -58,10 +71,6 @@ std::vector<double> blob_doubles(const std::string& bytes) {
   return values;
 }
 
-SqlParam optional_text(const std::string& text) {
-  if (text.empty()) return nullptr;
-  return text;
-}
 
 std::string text_of(const std::optional<std::string>& value) { return value.value_or(""); }
 
@@ -134,12 +143,8 @@ void SqlPredictionSink::write(const std::vector<PredictionEntry>& batch, bool sy
       // SQLite: one prepared statement, stepped per row.
       std::vector<std::vector<SqlParam>> rows;
       for (const PredictionEntry& entry : batch) {
-        const std::size_t nf = static_cast<std::size_t>(entry.num_features()), width = static_cast<std::size_t>(entry.width);
         for (std::size_t r = 0; r < entry.count(); ++r) {
-          rows.push_back({SqlBlob{std::string(entry.ids[r].raw())}, context_ids[entry.context.get()], std::int64_t{entry.raw},
-                          doubles_blob(entry.rows.data() + r * nf, nf), doubles_blob(entry.outputs.data() + r * width, width),
-                          std::to_string(entry.latency_us), optional_text(entry.request_id), optional_text(entry.traceparent),
-                          optional_text(entry.caller)});
+          rows.push_back(row_params(entry, r, context_ids[entry.context.get()]));
         }
       }
       db_->execute_many("INSERT OR IGNORE INTO prediction_rows (id, context, raw, inputs, outputs, latency_us, request_id, traceparent, caller) "
@@ -162,7 +167,6 @@ void SqlPredictionSink::write(const std::vector<PredictionEntry>& batch, bool sy
         rows_in_statement = 0;
       };
       for (const PredictionEntry& entry : batch) {
-        const std::size_t nf = static_cast<std::size_t>(entry.num_features()), width = static_cast<std::size_t>(entry.width);
         for (std::size_t r = 0; r < entry.count(); ++r) {
           if (rows_in_statement) sql += ',';
           sql += '(';
@@ -170,10 +174,8 @@ void SqlPredictionSink::write(const std::vector<PredictionEntry>& batch, bool sy
             sql += (c ? ",?" : "?") + std::to_string(params.size() + 1 + static_cast<std::size_t>(c));
           }
           sql += ')';
-          params.insert(params.end(), {SqlBlob{std::string(entry.ids[r].raw())}, context_ids[entry.context.get()], std::int64_t{entry.raw},
-                                       doubles_blob(entry.rows.data() + r * nf, nf), doubles_blob(entry.outputs.data() + r * width, width),
-                                       std::to_string(entry.latency_us), optional_text(entry.request_id), optional_text(entry.traceparent),
-                                       optional_text(entry.caller)});
+          auto row = row_params(entry, r, context_ids[entry.context.get()]);
+          params.insert(params.end(), std::make_move_iterator(row.begin()), std::make_move_iterator(row.end()));
           if (++rows_in_statement == kRowsPerStatement) flush();
         }
       }

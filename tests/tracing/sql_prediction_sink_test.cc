@@ -183,12 +183,12 @@ TEST_P(SqlPredictionSinkTest, RetentionByAgeRemovesOnlyOlderRows) {
   old_batch.push_back(entry(context("churn", 1, "1"), 10));
   sink_->write(old_batch, false);
   sink_->add_feedback({{old_batch[0].ids[0], 1.0}});
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
   std::vector<PredictionEntry> new_batch;
   new_batch.push_back(entry(context("churn", 1, "1"), 4));
   sink_->write(new_batch, false);
   RetentionPolicy policy;
-  policy.max_age_ms = 150;
+  policy.max_age_ms = 400;  // between the two batches, with room for a slow machine
   EXPECT_EQ(sink_->apply_retention(policy), 10u);
   PredictionQuery all;
   EXPECT_EQ(sink_->search(all).size(), 4u);

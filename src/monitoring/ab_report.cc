@@ -1,0 +1,130 @@
+#include "monitoring/ab_report.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace orchard {
+namespace {
+
+using json = nlohmann::json;
+
+double percentile(std::vector<double> values, double q) {
+  if (values.empty()) return std::nan("");
+  std::sort(values.begin(), values.end());
+  const double position = q * static_cast<double>(values.size() - 1);
+  const auto low = static_cast<std::size_t>(std::floor(position));
+  const auto high = std::min(low + 1, values.size() - 1);
+  return values[low] + (values[high] - values[low]) * (position - static_cast<double>(low));
+}
+
+json number_or_null(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
+
+json latency_json(const ArmTraffic* traffic) {
+  if (!traffic) return {{"mean", nullptr}, {"p50", nullptr}, {"p99", nullptr}};
+  return {{"mean", number_or_null(traffic->mean_latency_us)},
+          {"p50", number_or_null(percentile(traffic->recent_latencies_us, 0.5))},
+          {"p99", number_or_null(percentile(traffic->recent_latencies_us, 0.99))}};
+}
+
+// The arm's quality on the compared metric, for significance tests.
+ArmQuality arm_quality(const std::string& arm, const QualityGroup* group, bool classification) {
+  ArmQuality q;
+  q.arm = arm;
+  if (!group) return q;
+  if (classification) {
+    q.labelled = static_cast<std::int64_t>(group->labelled);
+    q.value = group->labelled ? static_cast<double>(group->correct) / static_cast<double>(group->labelled) : 0.0;
+  } else {
+    q.labelled = group->squared_error.count;
+    q.value = group->squared_error.mean;
+    q.variance = group->squared_error.variance;
+  }
+  return q;
+}
+
+const char* outcome_name(Verdict::Outcome outcome) {
+  switch (outcome) {
+    case Verdict::Outcome::kNotEnoughData: return "not_enough_data";
+    case Verdict::Outcome::kNoDifference: return "no_difference";
+    case Verdict::Outcome::kControlBetter: return "control_better";
+    case Verdict::Outcome::kCandidateBetter: return "candidate_better";
+  }
+  return "?";
+}
+
+}  // namespace
+
+json ab_report(const std::string& endpoint, std::chrono::seconds window, const std::vector<RouteArmInfo>& arms,
+               const std::vector<ArmTraffic>& traffic, const std::vector<QualityGroup>& quality, const AbReportOptions& options) {
+  auto traffic_of = [&](const RouteArmInfo& arm) -> const ArmTraffic* {
+    for (const ArmTraffic& t : traffic) {
+      if (t.arm == arm.target && t.version == arm.version && t.model == arm.model) return &t;
+    }
+    return nullptr;
+  };
+  auto quality_of = [&](const RouteArmInfo& arm) -> const QualityGroup* {
+    for (const QualityGroup& q : quality) {
+      if (q.arm == arm.target && q.version == arm.version && q.model == arm.model) return &q;
+    }
+    return nullptr;
+  };
+  std::uint64_t live_rows = 0;
+  for (const ArmTraffic& t : traffic) {
+    if (t.arm.rfind("shadow:", 0) != 0) live_rows += t.rows;
+  }
+
+  // The metric: from the control's task (or the first arm with a known task).
+  std::optional<TaskKind> task;
+  for (const RouteArmInfo& arm : arms) {
+    if (const QualityGroup* q = quality_of(arm); q && q->task) {
+      task = q->task;
+      break;
+    }
+  }
+  const bool classification = !task || *task != TaskKind::kRegression;
+  const MetricSpec metric = classification ? MetricSpec{"accuracy", true, true} : MetricSpec{"mean squared error", false, false};
+
+  json out = {{"endpoint", endpoint}, {"window_seconds", window.count()}, {"rows", live_rows},
+              {"metric", {{"name", metric.name}, {"higher_is_better", metric.higher_is_better},
+                          {"test", classification ? "two-proportion z-test" : "Welch's t-test"}}},
+              {"min_labelled", options.min_labelled}, {"alpha", options.alpha}};
+  out["control"] = arms.empty() ? json(nullptr) : json(arms.front().target);
+  json arms_json = json::array();
+  std::string summary = arms.size() < 2 ? "one arm only: nothing to compare" : "";
+  const ArmQuality control = arms.empty() ? ArmQuality{} : arm_quality(arms.front().target, quality_of(arms.front()), classification);
+  for (std::size_t i = 0; i < arms.size(); ++i) {
+    const RouteArmInfo& arm = arms[i];
+    const ArmTraffic* t = traffic_of(arm);
+    const QualityGroup* q = quality_of(arm);
+    json a = {{"arm", arm.target}, {"model", arm.model}, {"version", arm.version}, {"weight", arm.weight},
+              {"rows", t ? t->rows : 0},
+              {"share", live_rows && t ? static_cast<double>(t->rows) / static_cast<double>(live_rows) : 0.0},
+              {"latency_us", latency_json(t)},
+              {"errors", {{"failures", arm.failures}, {"requests", arm.requests},
+                          {"rate", arm.requests + arm.failures ? static_cast<double>(arm.failures) / static_cast<double>(arm.requests + arm.failures) : 0.0}}},
+              {"quality", q ? to_json(*q) : json(nullptr)}};
+    const ArmQuality mine = arm_quality(arm.target, q, classification);
+    a["compared_metric"] = mine.labelled ? json(mine.value) : json(nullptr);
+    if (i > 0) {
+      const Verdict verdict = compare_arms(control, mine, metric, options.min_labelled, options.alpha);
+      a["verdict"] = {{"outcome", outcome_name(verdict.outcome)}, {"text", verdict.text}};
+      if (verdict.outcome != Verdict::Outcome::kNotEnoughData) {
+        a["verdict"]["difference"] = number_or_null(verdict.test.difference);
+        a["verdict"]["p_value"] = number_or_null(verdict.test.p_value);
+      }
+      summary += (summary.empty() ? "" : "; ") + arm.target + " vs " + arms.front().target + ": " + verdict.text;
+    }
+    arms_json.push_back(std::move(a));
+  }
+  out["arms"] = arms_json;
+  json shadows = json::array();
+  for (const ArmTraffic& t : traffic) {
+    if (t.arm.rfind("shadow:", 0) != 0) continue;
+    shadows.push_back({{"arm", t.arm}, {"model", t.model}, {"version", t.version}, {"rows", t.rows}, {"latency_us", latency_json(&t)}});
+  }
+  out["shadows"] = shadows;
+  out["verdict"] = summary;
+  return out;
+}
+
+}  // namespace orchard
