@@ -42,6 +42,10 @@ struct DriftMonitor::Series {
 namespace {
 
 constexpr std::size_t kMaxArmsListed = 32;
+// Bounds the memory of one version's buckets (4 bytes per bin per bucket: 1440 minute buckets of
+// 16384 bins are 90 MiB); a profile beyond it is reported instead of counted. A model of 1000
+// numeric features has 11,000 bins.
+constexpr std::size_t kMaxBinsPerVersion = 16384;
 constexpr std::chrono::seconds kLookupRetry{60};
 
 std::string series_key(const std::string& endpoint, const std::string& model, std::int64_t version) {
@@ -187,6 +191,11 @@ std::unique_ptr<DriftMonitor::Series> DriftMonitor::make_series(const Prediction
   for (const auto& bins : profile.features) series->distributions.push_back(&bins);
   for (const auto& bins : profile.outputs) series->distributions.push_back(&bins);
   for (const auto* bins : series->distributions) series->offsets.push_back(series->offsets.back() + bins->bins());
+  if (series->offsets.back() > kMaxBinsPerVersion) {
+    series->problem = "the profile has " + std::to_string(series->offsets.back()) + " bins in all, more than the " +
+                      std::to_string(kMaxBinsPerVersion) + " the drift monitor counts per version";
+    return series;
+  }
   series->live.emplace(ring_size_, series->offsets.back());
   series->ready = true;
   return series;

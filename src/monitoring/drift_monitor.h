@@ -15,7 +15,8 @@
 // where Σ bins counts every feature's and output's bins including missing (a numeric feature has at
 // most 11, a categorical one at most 103): 30 numeric features and one output with the defaults
 // (1-minute buckets, 24 hours) is 1440 × 342 × 4 ≈ 1.9 MiB. Buckets are allocated when first written;
-// a version unseen for longest_window is dropped.
+// a version unseen for longest_window is dropped. A profile of more than 16384 bins in all (about
+// 1500 numeric features) is reported as unreadable rather than counted.
 //
 // Thread safety: all members may be called from any thread; observe() is meant for one writer.
 #pragma once

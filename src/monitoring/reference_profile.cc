@@ -15,7 +15,7 @@ using nlohmann::json;
 // Bounds that keep a hostile or corrupted profile from costing unbounded memory per time bucket;
 // dataset_profile writes at most 9 edges and 101 categories.
 constexpr std::size_t kMaxEdges = 1000;
-constexpr std::size_t kMaxCategories = 10000;
+constexpr std::size_t kMaxCategories = 1000;
 constexpr double kMaxTableCode = 65535;  // integer codes up to this are found by direct lookup
 
 [[noreturn]] void bad(const std::string& where, const std::string& what, const std::string& expected) {
@@ -66,7 +66,7 @@ void parse_categorical(const json& entry, const std::string& where, std::uint64_
   bins.kind = ReferenceBins::Kind::kCategorical;
   const json& frequencies = member(entry, "frequencies", where);
   if (!frequencies.is_object() || frequencies.size() > kMaxCategories) {
-    bad(where + ".frequencies", "not an object of at most 10000 categories", "{\"code\": count, …, \"other\": count}");
+    bad(where + ".frequencies", "not an object of at most 1000 categories", "{\"code\": count, …, \"other\": count}");
   }
   std::vector<std::pair<double, std::pair<std::string, std::uint64_t>>> codes;
   std::uint64_t other = 0;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 #include <set>
+#include <thread>
 
 #include "common/error.h"
 #include "formats/model_loader.h"
@@ -437,6 +438,53 @@ TEST_F(DriftMonitorTest, ConfigurableThresholdsAndWindows) {
   DriftMonitorOptions zero;
   zero.bucket_width = 0s;
   EXPECT_ERROR_KIND(DriftMonitor(nullptr, zero), ErrorKind::kInvalidArgument);
+}
+
+// A profile too wide to count (1500 numeric features of 11 bins) is reported, not allocated.
+TEST(DriftMonitor, AProfileWithTooManyBinsIsReportedNotCounted) {
+  nlohmann::json features = nlohmann::json::array();
+  for (int f = 0; f < 1500; ++f) {
+    std::string name = std::to_string(f);
+    name.insert(name.begin(), 'f');  // not "f" + …: GCC 12's -Wrestrict false positive at -O3
+    features.push_back({{"name", name}, {"missing", 0}, {"kind", "numeric"},
+                        {"edges", {1, 2, 3, 4, 5, 6, 7, 8, 9}}, {"counts", {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}}});
+  }
+  const std::string profile = nlohmann::json{{"format", 1}, {"rows", 10}, {"features", features}, {"predictions", nlohmann::json::array()}}.dump();
+  DriftMonitor monitor([&](const std::string&, std::int64_t) { return profile; });
+  auto context = std::make_shared<PredictionContext>();
+  context->endpoint = "wide";
+  context->model = "m";
+  context->version = 1;
+  PredictionEntry entry;
+  entry.context = context;
+  entry.ids.resize(1);
+  entry.rows.assign(1500, 1.0);
+  monitor.observe(entry);
+  const auto version = monitor.report("wide", 1h)["versions"][0];
+  EXPECT_EQ(version["status"], "profile_unreadable");
+  EXPECT_NE(version["problem"].get<std::string>().find("16500 bins"), std::string::npos) << version.dump();
+  EXPECT_LT(monitor.bucket_bytes(), 1440u * 64);
+}
+
+// Reports, alerts and metrics read while the writer thread observes.
+TEST_F(DriftMonitorTest, ReadersRunAlongsideTheWriter) {
+  auto monitor = make_monitor(data_->profile);
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 20; ++i) feed(*monitor, i % 2 ? data_->rows : shifted("tenure", 3), context("@production", 1 + i % 3));
+    done = true;
+  });
+  std::size_t reads = 0;
+  while (!done) {
+    std::string text;
+    monitor->append_metrics(text);
+    monitor->take_new_alerts();
+    EXPECT_TRUE(monitor->report("churn", 15min)["versions"].is_array());
+    ++reads;
+  }
+  writer.join();
+  EXPECT_GT(reads, 0u);
+  EXPECT_EQ(monitor->report("churn", 15min)["versions"].size(), 3u);
 }
 
 }  // namespace
