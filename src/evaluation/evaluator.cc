@@ -15,7 +15,10 @@ TaskKind task_for(const Model& model, bool has_group) {
   const std::string& o = model.objective;
   if (has_group || o.rfind("rank:", 0) == 0 || o.rfind("lambdarank", 0) == 0 || o.rfind("rank_xendcg", 0) == 0) return TaskKind::kRanking;
   if (model.num_outputs > 1) return TaskKind::kMulticlass;
-  if (model.transform.kind == TransformKind::kSigmoid || model.transform.kind == TransformKind::kHinge) return TaskKind::kBinary;
+  if (model.transform.kind == TransformKind::kSigmoid || model.transform.kind == TransformKind::kHinge ||
+      model.transform.kind == TransformKind::kSigmoidPair) {
+    return TaskKind::kBinary;
+  }
   return TaskKind::kRegression;
 }
 
@@ -63,8 +66,7 @@ Evaluation evaluate(const Predictor& predictor, const LabelledData& data, bool m
   ThreadPool pool(0);
   std::vector<double> predictions;
   int k = 1;
-  if (result.task == TaskKind::kMulticlass && model.transform.kind != TransformKind::kSoftmax &&
-      model.transform.kind != TransformKind::kSigmoid) {
+  if (result.task == TaskKind::kMulticlass && model.transform.kind == TransformKind::kArgMax) {
     // multi:softmax predicts a class index; metrics need probabilities: softmax of the margins.
     k = model.num_outputs;
     predictions.resize(n * static_cast<std::size_t>(k));
@@ -80,8 +82,14 @@ Evaluation evaluate(const Predictor& predictor, const LabelledData& data, bool m
     k = predictor.num_values(false);
     predictions.resize(n * static_cast<std::size_t>(k));
     predictor.predict_rows(rows.data(), n, predictions.data(), false, &pool);
+    if (model.transform.kind == TransformKind::kSigmoidPair) {
+      // [P(0), P(1)] per row (scikit-learn's predict_proba): binary metrics read P(1).
+      for (std::size_t r = 0; r < n; ++r) predictions[r] = predictions[2 * r + 1];
+      predictions.resize(n);
+      k = 1;
+    }
     if (result.task != TaskKind::kMulticlass) k = 1;
-    if (result.task != TaskKind::kMulticlass && predictor.num_values(false) != 1) {
+    if (result.task != TaskKind::kMulticlass && predictor.num_values(false) != 1 && model.transform.kind != TransformKind::kSigmoidPair) {
       throw Error(ErrorKind::kInvalidArgument, "model has several outputs but the task is not multiclass");
     }
   }

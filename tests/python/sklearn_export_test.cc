@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "support/test_support.h"
 
 namespace orchard {
@@ -220,6 +222,55 @@ for model in [StandardScaler().fit(X), Pipeline([("m", MinMaxScaler(clip=True)),
   EXPECT_NE(refusals.output.find("StandardScaler, is not a model"), std::string::npos) << refusals.output;
   EXPECT_NE(refusals.output.find("MinMaxScaler(clip=True) is not supported"), std::string::npos) << refusals.output;
   EXPECT_NE(refusals.output.find("StandardScaler after another transformation"), std::string::npos) << refusals.output;
+}
+
+TEST(SklearnExport, EvaluateReadsClassProbabilities) {
+  REQUIRE_SKLEARN();
+  const auto fixtures = testing::fixtures_dir();
+  if (!fixtures) GTEST_SKIP() << "fixtures not found (set ORCHARD_FIXTURES): evaluate test did not run";
+  // `orchard evaluate` on exported classifiers (binary [P(0), P(1)], one-vs-rest, forest averages)
+  // must report scikit-learn's own metrics of predict_proba.
+  const std::string dir = testing::temp_dir() + "/evaluate";
+  const std::string script = R"(
+import csv, json, sys, numpy as np, orchard_export
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
+def read(path):
+    rows = list(csv.reader(open(path)))
+    return rows[0][:-1], np.array([[float(c) for c in r[:-1]] for r in rows[1:]]), np.array([float(r[-1]) for r in rows[1:]])
+data, out = sys.argv[1], sys.argv[2]
+metrics = {}
+for name, model, dataset in [("binary", GradientBoostingClassifier(n_estimators=20, random_state=0), "breast_cancer"),
+                             ("ovr", LogisticRegression(multi_class="ovr", max_iter=5000), "wine"),
+                             ("forest", RandomForestClassifier(n_estimators=10, random_state=0), "iris")]:
+    names, X, y = read(f"{data}/{dataset}_train.csv")
+    _, Xt, yt = read(f"{data}/{dataset}_test.csv")
+    model.fit(X, y)
+    orchard_export.save(model, f"{out}/{name}.json", feature_names=names)
+    p = model.predict_proba(Xt)
+    m = {"accuracy": accuracy_score(yt, p.argmax(axis=1)), "logloss": log_loss(yt, p)}
+    if p.shape[1] == 2:
+        m["auc"] = roc_auc_score(yt, p[:, 1])
+    metrics[name] = (dataset, m)
+json.dump(metrics, open(f"{out}/metrics.json", "w"))
+)";
+  const Shell made = shell("mkdir -p " + q(dir) + " && " + python_path() + kPython + " -c " + q(script) + " " + q(*fixtures + "/data") + " " + q(dir));
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  const auto metrics = nlohmann::json::parse(testing::read_text(dir + "/metrics.json"));
+  for (const auto& [name, entry] : metrics.items()) {
+    SCOPED_TRACE(name);
+    const std::string data_dir = dir + "/registry-" + name;
+    ASSERT_EQ(testing::run_orchard("push m " + q(dir + "/" + name + ".json") + " --data " + q(data_dir)).exit_code, 0);
+    const auto result = testing::run_orchard("evaluate m " + q(*fixtures + "/data/" + entry[0].get<std::string>() + "_test.csv") +
+                                             " --label target --json --no-speed --data " + q(data_dir));
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const auto reported = nlohmann::json::parse(result.out)[0];
+    for (const auto& [metric, value] : entry[1].items()) {
+      ASSERT_TRUE(reported.contains(metric)) << metric << " missing from " << result.out;
+      EXPECT_NEAR(reported[metric].get<double>(), value.get<double>(), 1e-9) << metric;
+    }
+  }
 }
 
 }  // namespace
