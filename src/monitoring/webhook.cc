@@ -70,7 +70,8 @@ WebhookResult post_json(const std::string& url, const std::string& body, std::ch
     asio::ip::tcp::resolver resolver(context);
     beast::tcp_stream stream(context);
     http::request<http::string_body> request{http::verb::post, where.target, 11};
-    request.set(http::field::host, where.port == "80" ? where.host : where.host + ":" + where.port);
+    const std::string host = where.host.find(':') == std::string::npos ? where.host : "[" + where.host + "]";  // IPv6
+    request.set(http::field::host, where.port == "80" ? host : host + ":" + where.port);
     request.set(http::field::user_agent, "orchard");
     request.set(http::field::content_type, "application/json");
     request.set(http::field::connection, "close");
