@@ -15,13 +15,20 @@
 
 namespace orchard::onnx_format {
 
-// Where one column of the tensor an estimator reads comes from: a feature of the model, optionally
-// through an ONNX Scaler, (x - offset) * scale.
+// Where one column of the tensor an estimator reads comes from: a column of the IR (a feature, or an
+// input step's output), optionally through a transform that only tree ensembles take, applied as
+// ONNX Runtime does in float arithmetic (onnx_preprocessing.h).
 struct ColumnSource {
-  std::int32_t feature = 0;
-  bool scaled = false;
-  double offset = 0.0;
-  double scale = 1.0;
+  enum class Transform : std::uint8_t {
+    kNone,
+    kScale,     // ai.onnx.ml Scaler: (x - offset) * scale
+    kBinarize,  // ai.onnx.ml Binarizer: x > threshold ? 1 : 0 (NaN gives 0)
+  };
+  std::int32_t column = 0;
+  Transform transform = Transform::kNone;
+  float offset = 0.0f;
+  float scale = 1.0f;
+  float threshold = 0.0f;
 };
 
 struct Estimator {
@@ -35,10 +42,10 @@ struct Estimator {
   bool classifier = false;
 };
 
-// `columns[c]` says where column c of the node's input comes from; `num_features` is the model's
-// feature count (linear weights are laid out over it).
+// `columns[c]` says where column c of the node's input comes from; `num_columns` is the number of IR
+// columns (linear weights are laid out over them). Linear models take only untransformed columns.
 Estimator build_tree_ensemble(const NodeView& node, const std::vector<ColumnSource>& columns);
-Estimator build_linear(const NodeView& node, const std::vector<ColumnSource>& columns, std::int32_t num_features);
+Estimator build_linear(const NodeView& node, const std::vector<ColumnSource>& columns, std::int32_t num_columns);
 
 // Output names for a classifier's labels: "class_<label>" (int labels) or the label itself when it is
 // a plain word (string labels), else "class_<k>".

@@ -172,6 +172,10 @@ std::int64_t NodeView::required_integer(const std::string& name) const {
   return integer(name, 0);
 }
 
+float NodeView::real(const std::string& name, float fallback) const {
+  return has(name) ? get(name, onnx::AttributeProto::FLOAT).f() : fallback;
+}
+
 std::string NodeView::text(const std::string& name, const std::string& fallback) const {
   return has(name) ? get(name, onnx::AttributeProto::STRING).s() : fallback;
 }

@@ -44,6 +44,7 @@ class NodeView {
   bool has(const std::string& name) const { return attributes_.count(name) > 0; }
   std::int64_t integer(const std::string& name, std::int64_t fallback) const;
   std::int64_t required_integer(const std::string& name) const;
+  float real(const std::string& name, float fallback) const;
   std::string text(const std::string& name, const std::string& fallback) const;
   // Repeated attributes; an absent attribute is an empty list.
   std::vector<std::int64_t> integers(const std::string& name) const;

@@ -1,9 +1,8 @@
 // ai.onnx.ml LinearClassifier / LinearRegressor onto the IR's linear part.
 //
-// margin[g] = intercept[g] + sum_c coefficient[g][c] * column[c]. A Scaler in front of the node is
-// folded into the weights: coefficient * (x - offset) * scale = (coefficient * scale) * x - coefficient
-// * scale * offset, computed in double (ONNX Runtime computes both steps in float; the results agree
-// to float precision).
+// margin[g] = intercept[g] + sum_c coefficient[g][c] * column[c]. The columns are the IR's (a Scaler
+// in front of the node is an input step, onnx_preprocessing.h); several input columns may read the
+// same IR column (ArrayFeatureExtractor), whose weights then add up.
 #include <cmath>
 
 #include "common/error.h"
@@ -12,6 +11,9 @@
 namespace orchard::onnx_format {
 
 Estimator build_linear(const NodeView& node, const std::vector<ColumnSource>& columns, std::int32_t num_features) {
+  for (const ColumnSource& column : columns) {
+    if (column.transform != ColumnSource::Transform::kNone) node.fail("reads a transformed column", "plain columns (an internal error)");
+  }
   const bool classifier = node.node().op_type() == "LinearClassifier";
   const std::vector<float> coefficients = node.floats("coefficients");
   std::vector<float> intercepts = node.floats("intercepts");
@@ -53,17 +55,9 @@ Estimator build_linear(const NodeView& node, const std::vector<ColumnSource>& co
   linear.weights.assign(static_cast<std::size_t>(num_features) * outputs, 0.0);
   linear.bias.assign(outputs, 0.0);
   for (std::size_t g = 0; g < rows; ++g) {
-    double bias = intercepts[g];
+    const double bias = intercepts[g];
     std::vector<double> row(static_cast<std::size_t>(num_features), 0.0);
-    for (std::size_t c = 0; c < width; ++c) {
-      const ColumnSource& column = columns[c];
-      double w = coefficients[g * width + c];
-      if (column.scaled) {
-        w *= column.scale;
-        bias -= w * column.offset;
-      }
-      row[static_cast<std::size_t>(column.feature)] += w;
-    }
+    for (std::size_t c = 0; c < width; ++c) row[static_cast<std::size_t>(columns[c].column)] += coefficients[g * width + c];
     for (std::size_t f = 0; f < row.size(); ++f) {
       if (pair) {
         linear.weights[f * 2] = -row[f];

@@ -9,29 +9,36 @@
 #include "common/error.h"
 #include "formats/onnx_estimator.h"
 #include "formats/onnx_graph.h"
+#include "formats/onnx_preprocessing.h"
 
 namespace orchard {
 namespace {
 
 using onnx_format::ColumnSource;
 using onnx_format::Estimator;
+using onnx_format::GraphColumn;
 using onnx_format::NodeView;
 
 const std::set<std::string>& supported_operators() {
   static const std::set<std::string> ops{
       "ai.onnx.ml.TreeEnsembleClassifier", "ai.onnx.ml.TreeEnsembleRegressor", "ai.onnx.ml.LinearClassifier",
-      "ai.onnx.ml.LinearRegressor",        "ai.onnx.ml.Scaler",                "ai.onnx.ml.Normalizer",
-      "ai.onnx.ml.ZipMap",                 "ai.onnx.ml.ArrayFeatureExtractor", "Cast",
-      "Identity",                          "Reshape",                          "Flatten",
-      "Concat",                            "Gather",                           "Constant"};
+      "ai.onnx.ml.LinearRegressor",        "ai.onnx.ml.Scaler",                "ai.onnx.ml.Imputer",
+      "ai.onnx.ml.Binarizer",              "ai.onnx.ml.OneHotEncoder",         "ai.onnx.ml.LabelEncoder",
+      "ai.onnx.ml.Normalizer",             "ai.onnx.ml.ZipMap",                "ai.onnx.ml.ArrayFeatureExtractor",
+      "Cast",                              "Identity",                         "Reshape",
+      "Flatten",                           "Concat",                           "Gather",
+      "Constant"};
   return ops;
 }
 
 // What a tensor of the graph holds, as far as the mapping onto the IR is concerned.
 struct Value {
   enum class Kind { kFeatures, kScores, kLabel, kConstant } kind = Kind::kFeatures;
-  std::vector<ColumnSource> columns;  // kFeatures: where each column comes from
-  bool float_valued = true;           // kFeatures: values are float32 (the input, or cast to float)
+  // kFeatures: the element type. kFloat also covers doubles cast from float (same values); kInteger
+  // covers inputs cast to int64, which truncates (the documented difference for non-integer inputs).
+  enum class Element { kFloat, kDouble, kInteger, kString } element = Element::kFloat;
+  std::vector<GraphColumn> columns;  // kFeatures: where each column comes from
+  bool rank3 = false;                // kFeatures: [N, 1, W] (a OneHotEncoder's output), else [N, W]
   const onnx::TensorProto* constant = nullptr;  // kConstant
 };
 
@@ -46,15 +53,19 @@ class GraphMapper {
   void check_operators() const;
   void read_inputs();
   const Value& input(const NodeView& view, int k) const;
+  const Value& features(const NodeView& view, int k) const;
   void define(const NodeView& view, int k, Value value);
   void apply(const NodeView& view);
+  void apply_structural(const NodeView& view);
+  void apply_preprocessing(const NodeView& view);
+  void apply_estimator(const NodeView& view);
   std::vector<std::int64_t> constant_integers(const NodeView& view, int k) const;
 
   const onnx::ModelProto& proto_;
   const onnx::GraphProto& graph_;
   const std::string& where_;
   std::map<std::string, Value> values_;
-  Model model_;
+  Model model_;  // features and input steps as they are found; the estimator fills the rest
   std::optional<Estimator> estimator_;
   std::string estimator_node_;
 };
@@ -91,10 +102,14 @@ void GraphMapper::read_inputs() {
     const std::string place = "graph input \"" + info->name() + "\"";
     if (!info->type().has_tensor_type()) fail(place + " is not a tensor", "a tensor of shape [N, features]");
     const auto& tensor = info->type().tensor_type();
-    const int type = tensor.elem_type();
-    if (type != onnx::TensorProto::FLOAT && type != onnx::TensorProto::DOUBLE && type != onnx::TensorProto::INT64 &&
-        type != onnx::TensorProto::INT32) {
-      fail(place + " has element type " + std::to_string(type), "float (or double / integers cast to float)");
+    Value value;
+    switch (tensor.elem_type()) {
+      case onnx::TensorProto::FLOAT: value.element = Value::Element::kFloat; break;
+      case onnx::TensorProto::DOUBLE: value.element = Value::Element::kDouble; break;
+      case onnx::TensorProto::INT64:
+      case onnx::TensorProto::INT32: value.element = Value::Element::kInteger; break;
+      case onnx::TensorProto::STRING: value.element = Value::Element::kString; break;
+      default: fail(place + " has element type " + std::to_string(tensor.elem_type()), "float, double, int32, int64 or string");
     }
     const auto& dims = tensor.shape().dim();
     if (dims.size() != 2 || !dims[1].has_dim_value() || dims[1].dim_value() < 1) {
@@ -102,16 +117,17 @@ void GraphMapper::read_inputs() {
     }
     const std::int64_t width = dims[1].dim_value();
     if (width + static_cast<std::int64_t>(model_.features.size()) > kMaxFeatures) fail(place + " has " + std::to_string(width) + " columns", "fewer");
-    Value value;
-    value.float_valued = type == onnx::TensorProto::FLOAT;
     for (std::int64_t c = 0; c < width; ++c) {
-      value.columns.push_back({static_cast<std::int32_t>(model_.features.size()), false, 0.0, 1.0});
+      GraphColumn column;
+      column.feature = static_cast<std::int32_t>(model_.features.size());
+      value.columns.push_back(column);
       Feature feature;
       // Built by appending: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string temporaries.
       feature.name = inputs.size() == 1 ? std::string("f") : info->name();
       if (inputs.size() == 1) feature.name += std::to_string(c);
       else if (width > 1) feature.name += "_" + std::to_string(c);
-      if (type != onnx::TensorProto::FLOAT && type != onnx::TensorProto::DOUBLE) feature.type = FeatureType::kInteger;
+      if (value.element == Value::Element::kInteger) feature.type = FeatureType::kInteger;
+      if (value.element == Value::Element::kString) feature.type = FeatureType::kCategorical;
       model_.features.push_back(std::move(feature));
     }
     values_[info->name()] = std::move(value);
@@ -130,6 +146,12 @@ const Value& GraphMapper::input(const NodeView& view, int k) const {
   return it->second;
 }
 
+const Value& GraphMapper::features(const NodeView& view, int k) const {
+  const Value& value = input(view, k);
+  if (value.kind != Value::Kind::kFeatures) view.fail("input \"" + view.node().input(k) + "\" is not derived from the graph's inputs", "the features");
+  return value;
+}
+
 void GraphMapper::define(const NodeView& view, int k, Value value) {
   if (k >= view.node().output_size()) view.fail("has no output " + std::to_string(k));
   if (!values_.emplace(view.node().output(k), std::move(value)).second) {
@@ -143,15 +165,10 @@ std::vector<std::int64_t> GraphMapper::constant_integers(const NodeView& view, i
   return onnx_format::tensor_integers(*value.constant, view.location() + " input " + view.node().input(k));
 }
 
-void GraphMapper::apply(const NodeView& view) {
+// Operators that move columns around without changing values.
+void GraphMapper::apply_structural(const NodeView& view) {
   const onnx::NodeProto& node = view.node();
   const std::string& op = node.op_type();
-  auto features = [&](int k) -> const Value& {
-    const Value& value = input(view, k);
-    if (value.kind != Value::Kind::kFeatures) view.fail("input \"" + node.input(k) + "\" is not derived from the graph's inputs", "the features");
-    return value;
-  };
-
   if (op == "Constant") {
     const onnx::TensorProto* tensor = view.tensor("value");
     if (tensor == nullptr) view.fail("has no tensor attribute \"value\"", "a tensor constant");
@@ -159,125 +176,152 @@ void GraphMapper::apply(const NodeView& view) {
     value.kind = Value::Kind::kConstant;
     value.constant = tensor;
     define(view, 0, value);
-    return;
-  }
-  if (op == "Identity") {
+  } else if (op == "Identity") {
     define(view, 0, input(view, 0));
-    return;
-  }
-  if (op == "Cast") {
+  } else if (op == "Cast") {
     const std::int64_t to = view.required_integer("to");
     Value value = input(view, 0);
     const bool to_real = to == onnx::TensorProto::FLOAT || to == onnx::TensorProto::DOUBLE;
+    const bool to_integer = to == onnx::TensorProto::INT64 || to == onnx::TensorProto::INT32;
     if (value.kind == Value::Kind::kFeatures) {
-      if (!to_real) view.fail("casts the features to type " + std::to_string(to), "float (1) or double (11)");
-      if (to == onnx::TensorProto::FLOAT) value.float_valued = true;
+      if (value.element == Value::Element::kString || !(to_real || to_integer)) {
+        view.fail("casts the features to type " + std::to_string(to), "numbers cast to float (1), double (11), int32 (6) or int64 (7)");
+      }
+      if (to_integer) {
+        value.element = Value::Element::kInteger;
+      } else if (to == onnx::TensorProto::FLOAT && value.element == Value::Element::kDouble) {
+        value.element = Value::Element::kFloat;
+      }
     } else if (value.kind == Value::Kind::kScores) {
       if (!to_real) view.fail("casts the scores to type " + std::to_string(to), "float (1) or double (11)");
     } else if (value.kind == Value::Kind::kConstant) {
       view.fail("casts a constant", "casts of the features, scores or labels");
     }
     define(view, 0, value);
-    return;
-  }
-  if (op == "Flatten") {
+  } else if (op == "Flatten") {
     const std::int64_t axis = view.integer("axis", 1);
-    if (axis != 1) view.fail("flattens from axis " + std::to_string(axis), "axis 1 on [N, F] features (a no-op)");
-    define(view, 0, features(0));
-    return;
-  }
-  if (op == "Reshape") {
-    const Value& value = features(0);
+    if (axis != 1) view.fail("flattens from axis " + std::to_string(axis), "axis 1 (rows stay rows)");
+    Value value = features(view, 0);
+    value.rank3 = false;
+    define(view, 0, value);
+  } else if (op == "Reshape") {
+    Value value = features(view, 0);
     const auto shape = constant_integers(view, 1);
     const auto width = static_cast<std::int64_t>(value.columns.size());
-    if (shape.size() != 2 || (shape[0] != -1 && shape[0] != 0) || shape[1] != width) {
-      view.fail("reshapes the features", "shape [-1, " + std::to_string(width) + "] (a no-op)");
+    // 0 copies the input's dimension (N) unless allowzero; one -1 is inferred.
+    const bool zero_copies = view.integer("allowzero", 0) == 0;
+    const bool rows = shape.size() == 2 && (shape[0] == -1 || (shape[0] == 0 && zero_copies));
+    if (!rows || !(shape[1] == width || (shape[1] == -1 && shape[0] == 0))) {
+      view.fail("reshapes the features", "shape [-1, " + std::to_string(width) + "] (rows stay rows)");
     }
+    value.rank3 = false;
     define(view, 0, value);
-    return;
-  }
-  if (op == "ArrayFeatureExtractor" || op == "Gather") {
-    const Value& value = features(0);
+  } else if (op == "ArrayFeatureExtractor" || op == "Gather") {
+    const Value& value = features(view, 0);
+    if (value.rank3) view.fail("selects from a three-dimensional tensor", "a selection of columns of [N, F]");
     if (op == "Gather") {
       const std::int64_t axis = view.integer("axis", 0);
       if (axis != 1 && axis != -1) view.fail("gathers along axis " + std::to_string(axis), "axis 1 (columns of the features)");
     }
     Value out = value;
     out.columns.clear();
+    const auto width = static_cast<std::int64_t>(value.columns.size());
     for (std::int64_t index : constant_integers(view, 1)) {
-      const auto width = static_cast<std::int64_t>(value.columns.size());
       if (index < -width || index >= width) view.fail("selects column " + std::to_string(index), "a column below " + std::to_string(width));
       out.columns.push_back(value.columns[static_cast<std::size_t>(index < 0 ? index + width : index)]);
     }
     if (out.columns.empty()) view.fail("selects no column", "at least one column");
     define(view, 0, out);
-    return;
-  }
-  if (op == "Concat") {
+  } else if (op == "Concat") {
     const std::int64_t axis = view.required_integer("axis");
-    if (axis != 1 && axis != -1) view.fail("concatenates along axis " + std::to_string(axis), "axis 1 (columns)");
     Value out;
     for (int k = 0; k < node.input_size(); ++k) {
-      const Value& part = features(k);
+      const Value& part = features(view, k);
+      if (k == 0) {
+        out.rank3 = part.rank3;
+        out.element = part.element;
+      }
+      if (part.rank3 != out.rank3) view.fail("concatenates tensors of different ranks", "all [N, W] or all [N, 1, W]");
+      if (part.element != out.element) {
+        if (part.element == Value::Element::kString || out.element == Value::Element::kString) view.fail("concatenates strings and numbers", "one element type");
+        out.element = part.element == Value::Element::kDouble || out.element == Value::Element::kDouble ? Value::Element::kDouble : Value::Element::kFloat;
+      }
       out.columns.insert(out.columns.end(), part.columns.begin(), part.columns.end());
-      out.float_valued = out.float_valued && part.float_valued;
     }
+    const std::int64_t last = out.rank3 ? 2 : 1;
+    if (axis != last && axis != -1) view.fail("concatenates along axis " + std::to_string(axis), "the last axis (columns)");
     if (static_cast<std::int64_t>(out.columns.size()) > kMaxFeatures) view.fail("builds too many columns", "at most " + std::to_string(kMaxFeatures));
     define(view, 0, out);
-    return;
   }
-  if (op == "Scaler") {
-    Value out = features(0);
-    const auto offsets = view.floats("offset");
-    const auto scales = view.floats("scale");
-    const std::size_t width = out.columns.size();
-    auto pick = [&](const std::vector<float>& list, const char* name, float fallback, std::size_t c) {
-      if (list.empty()) return fallback;
-      if (list.size() != 1 && list.size() != width) {
-        view.fail(std::string(name) + " has " + std::to_string(list.size()) + " values", "1 or " + std::to_string(width) + " (one per column)");
-      }
-      return list.size() == 1 ? list[0] : list[c];
-    };
-    for (std::size_t c = 0; c < width; ++c) {
-      ColumnSource& column = out.columns[c];
-      if (column.scaled) view.fail("scales a column that a Scaler already scaled", "one Scaler per column");
-      column.scaled = true;
-      column.offset = pick(offsets, "offset", 0.0f, c);
-      column.scale = pick(scales, "scale", 1.0f, c);
-      if (!std::isfinite(column.offset) || !std::isfinite(column.scale)) view.fail("offset or scale is not finite", "finite numbers");
-    }
-    define(view, 0, out);
-    return;
+}
+
+void GraphMapper::apply_preprocessing(const NodeView& view) {
+  const std::string& op = view.node().op_type();
+  Value out = features(view, 0);
+  if (out.rank3) view.fail("reads a three-dimensional tensor", "[N, F] columns");
+  const bool strings = out.element == Value::Element::kString;
+  if (strings && op != "OneHotEncoder" && op != "LabelEncoder") view.fail("reads strings", "numbers (strings only into OneHotEncoder or LabelEncoder)");
+  if (op == "Imputer") {
+    out.columns = onnx_format::apply_imputer(view, std::move(out.columns));
+  } else if (op == "Scaler") {
+    if (out.element == Value::Element::kDouble) view.fail("scales doubles", "float inputs (ONNX Runtime's float arithmetic is what Orchard reproduces)");
+    out.columns = onnx_format::apply_scaler(view, std::move(out.columns));
+    out.element = Value::Element::kFloat;
+  } else if (op == "Binarizer") {
+    if (out.element != Value::Element::kFloat) view.fail("binarizes a tensor that is not float", "float inputs");
+    out.columns = onnx_format::apply_binarizer(view, std::move(out.columns));
+  } else if (op == "OneHotEncoder") {
+    out.columns = onnx_format::apply_one_hot(view, out.columns, strings, model_.features);
+    out.element = Value::Element::kFloat;
+    out.rank3 = true;  // [N, 1] in, [N, 1, K] out
+  } else if (op == "LabelEncoder") {
+    out.columns = onnx_format::apply_label_encoder(view, out.columns, strings, model_.features);
+    out.element = view.has("values_int64s") ? Value::Element::kInteger : Value::Element::kFloat;
   }
-  if (op == "TreeEnsembleClassifier" || op == "TreeEnsembleRegressor" || op == "LinearClassifier" || op == "LinearRegressor") {
-    if (estimator_) {
-      view.fail("is a second estimator (after " + estimator_node_ + ")", "one estimator per graph (stacking and voting ensembles are not supported)");
-    }
-    const Value& value = features(0);
-    if (!value.float_valued) view.fail("reads features that are not cast to float", "a float input, or a Cast to float in front of the estimator");
-    const bool linear = op == "LinearClassifier" || op == "LinearRegressor";
-    estimator_ = linear ? onnx_format::build_linear(view, value.columns, model_.num_features())
-                        : onnx_format::build_tree_ensemble(view, value.columns);
-    estimator_node_ = view.location();
-    Value scores;
-    scores.kind = Value::Kind::kScores;
-    if (estimator_->classifier) {
-      Value label;
-      label.kind = Value::Kind::kLabel;
-      define(view, 0, label);
-      if (node.output_size() > 1) define(view, 1, scores);
-    } else {
-      define(view, 0, scores);
-    }
-    return;
+  define(view, 0, out);
+}
+
+void GraphMapper::apply_estimator(const NodeView& view) {
+  const std::string& op = view.node().op_type();
+  if (estimator_) {
+    view.fail("is a second estimator (after " + estimator_node_ + ")", "one estimator per graph (stacking and voting ensembles are not supported)");
   }
-  if (op == "ZipMap") {
+  const Value& value = features(view, 0);
+  if (value.rank3) view.fail("reads a three-dimensional tensor", "[N, F] columns");
+  if (value.element != Value::Element::kFloat && value.element != Value::Element::kInteger) {
+    view.fail("reads features that are not float", "a float input, or a Cast to float in front of the estimator");
+  }
+  const bool linear = op == "LinearClassifier" || op == "LinearRegressor";
+  const std::vector<ColumnSource> columns = onnx_format::lower_columns(view, value.columns, linear, model_.input_steps);
+  const std::int32_t num_columns = model_.input_steps.empty() ? model_.num_features() : model_.num_columns();
+  estimator_ = linear ? onnx_format::build_linear(view, columns, num_columns) : onnx_format::build_tree_ensemble(view, columns);
+  estimator_node_ = view.location();
+  Value scores;
+  scores.kind = Value::Kind::kScores;
+  if (estimator_->classifier) {
+    Value label;
+    label.kind = Value::Kind::kLabel;
+    define(view, 0, label);
+    if (view.node().output_size() > 1) define(view, 1, scores);
+  } else {
+    define(view, 0, scores);
+  }
+}
+
+void GraphMapper::apply(const NodeView& view) {
+  const std::string& op = view.node().op_type();
+  if (op == "Constant" || op == "Identity" || op == "Cast" || op == "Flatten" || op == "Reshape" || op == "ArrayFeatureExtractor" ||
+      op == "Gather" || op == "Concat") {
+    apply_structural(view);
+  } else if (op == "Imputer" || op == "Scaler" || op == "Binarizer" || op == "OneHotEncoder" || op == "LabelEncoder") {
+    apply_preprocessing(view);
+  } else if (op == "TreeEnsembleClassifier" || op == "TreeEnsembleRegressor" || op == "LinearClassifier" || op == "LinearRegressor") {
+    apply_estimator(view);
+  } else if (op == "ZipMap") {
     const Value& value = input(view, 0);
     if (value.kind != Value::Kind::kScores || !estimator_->classifier) view.fail("does not read a classifier's scores", "a classifier's probabilities");
     define(view, 0, value);
-    return;
-  }
-  if (op == "Normalizer") {
+  } else if (op == "Normalizer") {
     const Value& value = input(view, 0);
     const std::string norm = view.text("norm", "MAX");
     if (value.kind != Value::Kind::kScores || norm != "L1" || !estimator_->probabilities) {
@@ -285,9 +329,9 @@ void GraphMapper::apply(const NodeView& view) {
                 "an L1 Normalizer after a softmax or a two-class logistic output (where it changes nothing)");
     }
     define(view, 0, value);
-    return;
+  } else {
+    view.fail("is not supported here");
   }
-  view.fail("is not supported here");
 }
 
 Model GraphMapper::map() {
@@ -310,9 +354,9 @@ Model GraphMapper::map() {
 
   Model model = std::move(estimator_->model);
   model.features = std::move(model_.features);
+  model.input_steps = std::move(model_.input_steps);
   model.has_feature_names = model_.has_feature_names;
   model.source_format = "onnx";
-  if (model.has_linear) model.linear.num_features = model.num_features();
   return model;
 }
 

@@ -13,6 +13,7 @@
 // result (false, except NEQ). Nodes reached along several paths are copied, within a budget.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <set>
@@ -59,6 +60,84 @@ struct LeafWeights {
   std::vector<std::int64_t> ids;
   std::vector<double> values;
 };
+
+// Non-NaN floats in their numeric order, as unsigned keys (-0 just below +0).
+std::uint32_t order_key(float f) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  return (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
+}
+float from_order_key(std::uint32_t key) {
+  const std::uint32_t bits = (key & 0x80000000u) ? (key & 0x7fffffffu) : ~key;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+// What ONNX Runtime feeds the tree for a float input x, in its float arithmetic.
+double transformed(const ColumnSource& source, float x) {
+  switch (source.transform) {
+    case ColumnSource::Transform::kScale: {
+      const float shifted = x - source.offset;
+      return static_cast<double>(shifted * source.scale);
+    }
+    case ColumnSource::Transform::kBinarize:
+      return x > source.threshold ? 1.0 : 0.0;  // NaN > t is false: NaN becomes 0
+    case ColumnSource::Transform::kNone:
+      break;
+  }
+  return static_cast<double>(x);
+}
+
+// ONNX Runtime's node test: `y MODE t`, or the true branch for a NaN when missing values track true.
+bool onnx_node_true(Mode mode, double y, double t, bool tracks) {
+  if (tracks && std::isnan(y)) return true;
+  switch (mode) {
+    case Mode::kLeq: return y <= t;
+    case Mode::kLt: return y < t;
+    case Mode::kGte: return y >= t;
+    case Mode::kGt: return y > t;
+    case Mode::kEq: return y == t;
+    case Mode::kNeq: return y != t;
+    case Mode::kLeaf: break;
+  }
+  return false;
+}
+
+// A node on a transformed column as one `x <= bound` test on the raw input: inputs up to `bound` take
+// the true branch iff low_true; NaN takes it iff nan_true. `constant`: every non-NaN input goes the
+// same way (bound is +inf).
+struct Decision {
+  float bound = 0.0f;
+  bool low_true = true;
+  bool nan_true = false;
+  bool constant = false;
+};
+
+Decision through_transform(const NodeView& view, const ColumnSource& source, Mode mode, double t, bool tracks, const std::string& place) {
+  if (source.transform == ColumnSource::Transform::kScale && (mode == Mode::kEq || mode == Mode::kNeq)) {
+    view.fail(place + ": BRANCH_EQ / BRANCH_NEQ on a Scaler's output", "an ordered comparison (LEQ, LT, GTE, GT) after a Scaler");
+  }
+  // Over the ordered non-NaN floats the test is monotone: a Scaler is monotone (its scale is non-zero)
+  // and a Binarizer a step, so the inputs that take one branch are all those up to some bound.
+  auto test = [&](std::uint32_t key) { return onnx_node_true(mode, transformed(source, from_order_key(key)), t, tracks); };
+  Decision d;
+  d.nan_true = onnx_node_true(mode, transformed(source, std::numeric_limits<float>::quiet_NaN()), t, tracks);
+  std::uint32_t low = order_key(-std::numeric_limits<float>::infinity());
+  std::uint32_t high = order_key(std::numeric_limits<float>::infinity());
+  d.low_true = test(low);
+  if (test(high) == d.low_true) {
+    d.constant = true;
+    d.bound = std::numeric_limits<float>::infinity();
+    return d;
+  }
+  while (high - low > 1) {  // invariant: test(low) == low_true, test(high) != low_true
+    const std::uint32_t middle = low + (high - low) / 2;
+    (test(middle) == d.low_true ? low : high) = middle;
+  }
+  d.bound = from_order_key(low);
+  return d;
+}
 
 class EnsembleBuilder {
  public:
@@ -234,7 +313,27 @@ Tree EnsembleBuilder::build_tree(std::size_t root, std::int64_t tree_id) {
     TreeNode node;
     node.kind = NodeKind::kNumerical;
     node.missing = MissingRule::kNanGoesDefault;
-    node.feature = columns_[static_cast<std::size_t>(features_[i])].feature;
+    const ColumnSource& source = columns_[static_cast<std::size_t>(features_[i])];
+    node.feature = source.column;
+    if (source.transform != ColumnSource::Transform::kNone) {
+      // The node tests a Scaler's or Binarizer's output: the test on the raw input is found through
+      // ONNX Runtime's own float arithmetic (see through_transform).
+      const Decision d = through_transform(view_, source, mode, t, tracks, place);
+      const std::size_t low = d.low_true ? on_true : on_false;     // where inputs <= bound go
+      const std::size_t high = d.low_true ? on_false : on_true;    // where inputs > bound go
+      const std::size_t nan = d.nan_true ? on_true : on_false;
+      if (d.constant && nan == low) {
+        stack.push_back({low, work.parent, work.left});  // the node decides nothing: skip it
+        continue;
+      }
+      node.threshold = static_cast<double>(d.bound);
+      node.default_left = nan == low;
+      const std::int32_t index = emit(node);
+      link(work, index);
+      stack.push_back({high, index, false});
+      stack.push_back({low, index, true});
+      continue;
+    }
     float bound = 0.0f;
     auto refuse_threshold = [&](const char* why) {
       fail(place + ": threshold " + std::to_string(t) + " " + why, "a finite threshold (or BRANCH_LEQ / BRANCH_GT)");
@@ -419,11 +518,6 @@ std::vector<std::string> class_output_names(const NodeView& node, std::size_t ex
 }
 
 Estimator build_tree_ensemble(const NodeView& node, const std::vector<ColumnSource>& columns) {
-  for (const ColumnSource& column : columns) {
-    if (column.scaled) {
-      node.fail("a tree ensemble reads a Scaler's output", "a Scaler only in front of LinearClassifier / LinearRegressor");
-    }
-  }
   const bool classifier = node.node().op_type() == "TreeEnsembleClassifier";
   return EnsembleBuilder(node, columns, classifier).build();
 }

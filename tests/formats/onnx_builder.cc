@@ -10,10 +10,10 @@ onnx::AttributeProto& attribute(onnx::NodeProto& node, const std::string& name, 
   return *a;
 }
 
-void tensor_input(onnx::ValueInfoProto* info, const std::string& name, int width) {
+void tensor_input(onnx::ValueInfoProto* info, const std::string& name, int width, int element = onnx::TensorProto::FLOAT) {
   info->set_name(name);
   auto* tensor = info->mutable_type()->mutable_tensor_type();
-  tensor->set_elem_type(onnx::TensorProto::FLOAT);
+  tensor->set_elem_type(element);
   tensor->mutable_shape()->add_dim();  // N: symbolic
   tensor->mutable_shape()->add_dim()->set_dim_value(width);
 }
@@ -33,7 +33,9 @@ OnnxBuilder::OnnxBuilder(int width, const std::string& input) {
   tensor_input(model_.mutable_graph()->add_input(), input, width);
 }
 
-void OnnxBuilder::add_input(const std::string& name, int width) { tensor_input(model_.mutable_graph()->add_input(), name, width); }
+void OnnxBuilder::add_input(const std::string& name, int width, int element) {
+  tensor_input(model_.mutable_graph()->add_input(), name, width, element);
+}
 
 onnx::NodeProto& OnnxBuilder::node(const std::string& op, const std::string& domain, const std::vector<std::string>& inputs,
                                    const std::vector<std::string>& outputs) {
@@ -64,6 +66,9 @@ std::string OnnxBuilder::bytes() const { return model_.SerializeAsString(); }
 
 void set_int(onnx::NodeProto& node, const std::string& name, std::int64_t value) {
   attribute(node, name, onnx::AttributeProto::INT).set_i(value);
+}
+void set_float(onnx::NodeProto& node, const std::string& name, float value) {
+  attribute(node, name, onnx::AttributeProto::FLOAT).set_f(value);
 }
 void set_string(onnx::NodeProto& node, const std::string& name, const std::string& value) {
   attribute(node, name, onnx::AttributeProto::STRING).set_s(value);

@@ -15,8 +15,8 @@ class OnnxBuilder {
   // A model (IR 8, opsets ai.onnx 15 and ai.onnx.ml 3) with one float input `input` of shape [N, width].
   explicit OnnxBuilder(int width, const std::string& input = "X");
 
-  // Adds another float input [N, width].
-  void add_input(const std::string& name, int width);
+  // Adds another input [N, width] (float unless `element` says otherwise, e.g. onnx::TensorProto::STRING).
+  void add_input(const std::string& name, int width, int element = onnx::TensorProto::FLOAT);
   // Appends a node; domain "" is ai.onnx.
   onnx::NodeProto& node(const std::string& op, const std::string& domain, const std::vector<std::string>& inputs,
                         const std::vector<std::string>& outputs);
@@ -35,6 +35,7 @@ class OnnxBuilder {
 };
 
 void set_int(onnx::NodeProto& node, const std::string& name, std::int64_t value);
+void set_float(onnx::NodeProto& node, const std::string& name, float value);
 void set_string(onnx::NodeProto& node, const std::string& name, const std::string& value);
 void set_ints(onnx::NodeProto& node, const std::string& name, const std::vector<std::int64_t>& values);
 void set_floats(onnx::NodeProto& node, const std::string& name, const std::vector<float>& values);

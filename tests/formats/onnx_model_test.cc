@@ -340,16 +340,14 @@ TEST(OnnxGraph, RefusesGraphsItCannotMapWithTheNodeNamed) {
     EXPECT_NE(message.find("Normalizer"), std::string::npos) << message;
     EXPECT_NE(message.find("not already probabilities"), std::string::npos) << message;
   }
-  {  // A Scaler in front of trees.
+  {  // A Binarizer in front of a linear model (no input step computes it).
     OnnxBuilder builder(1);
-    set_floats(builder.ml_node("Scaler", {"X"}, {"s"}), "scale", {2.0f});
-    EnsembleSpec spec;
-    spec.branch(0, 0, "BRANCH_LEQ", 0, 0.5f, 1, 2);
-    spec.leaf(0, 1, {{0, 1.0f}});
-    spec.leaf(0, 2, {{0, 2.0f}});
-    spec.write(builder.ml_node("TreeEnsembleRegressor", {"s"}, {"Y"}), false);
+    builder.ml_node("Binarizer", {"X"}, {"b"});
+    set_floats(builder.ml_node("LinearRegressor", {"b"}, {"Y"}), "coefficients", {2.0f});
     builder.output("Y");
-    EXPECT_NE(refusal(builder).find("Scaler"), std::string::npos);
+    const std::string message = refusal(builder);
+    EXPECT_NE(message.find("Binarizer"), std::string::npos) << message;
+    EXPECT_NE(message.find("LinearRegressor"), std::string::npos) << message;
   }
   {  // Two estimators (stacking).
     OnnxBuilder builder(1);
