@@ -324,9 +324,16 @@ void GraphMapper::apply(const NodeView& view) {
   } else if (op == "Normalizer") {
     const Value& value = input(view, 0);
     const std::string norm = view.text("norm", "MAX");
-    if (value.kind != Value::Kind::kScores || norm != "L1" || !estimator_->probabilities) {
-      view.fail("normalizes (" + norm + ") scores that are not already probabilities summing to 1",
-                "an L1 Normalizer after a softmax or a two-class logistic output (where it changes nothing)");
+    if (value.kind != Value::Kind::kScores || norm != "L1") view.fail("normalizes (" + norm + ") something else than an estimator's scores", "norm L1 on the scores");
+    OutputTransform& transform = estimator_->model.transform;  // the scores come from the estimator
+    if (!estimator_->probabilities) {
+      // One-vs-rest logistic scores (all positive) divided by their sum: the IR's own transform.
+      if (transform.kind != TransformKind::kSigmoid || transform.scale != 1.0) {
+        view.fail("normalizes scores that are neither probabilities summing to 1 nor per-class logistic outputs",
+                  "an L1 Normalizer after SOFTMAX or LOGISTIC scores");
+      }
+      transform.kind = TransformKind::kSigmoidNormalized;
+      estimator_->probabilities = true;
     }
     define(view, 0, value);
   } else {

@@ -296,6 +296,21 @@ TEST(OnnxLinear, SoftmaxThenL1NormalizerAndZipMapKeepTheProbabilities) {
   for (int k = 0; k < 3; ++k) EXPECT_NEAR(p[static_cast<std::size_t>(k)], std::exp(m[k]) / z, 1e-12);
 }
 
+TEST(OnnxLinear, OneVersusRestLogisticThenL1NormalizerDividesBySum) {
+  // scikit-learn's LogisticRegression(multi_class='ovr') as skl2onnx writes it.
+  OnnxBuilder builder(1);
+  auto& node = builder.ml_node("LinearClassifier", {"X"}, {"label", "raw"});
+  set_floats(node, "coefficients", {1.0f, -1.0f, 0.5f});
+  set_floats(node, "intercepts", {0.0f, 0.5f, -0.5f});
+  set_ints(node, "classlabels_ints", {0, 1, 2});
+  set_string(node, "post_transform", "LOGISTIC");
+  set_string(builder.ml_node("Normalizer", {"raw"}, {"p"}), "norm", "L1");
+  builder.output("p");
+  const auto p = predict(load(builder), {2.0});
+  const double s[3] = {sigmoid(2.0), sigmoid(-1.5), sigmoid(0.5)};
+  for (int k = 0; k < 3; ++k) EXPECT_NEAR(p[static_cast<std::size_t>(k)], s[k] / (s[0] + s[1] + s[2]), 1e-12);
+}
+
 TEST(OnnxGraph, OneInputPerColumnGivesNamedFeatures) {
   OnnxBuilder builder(1, "age");
   builder.add_input("income", 1);
@@ -327,18 +342,17 @@ TEST(OnnxGraph, UnsupportedOperatorsAreAllListed) {
 }
 
 TEST(OnnxGraph, RefusesGraphsItCannotMapWithTheNodeNamed) {
-  {  // A Normalizer over scores that are not probabilities.
+  {  // A Normalizer over raw scores (neither probabilities nor logistic outputs).
     OnnxBuilder builder(1);
     auto& node = builder.ml_node("LinearClassifier", {"X"}, {"label", "raw"});
     set_floats(node, "coefficients", {1.0f, -1.0f, 0.5f});
     set_floats(node, "intercepts", {0.0f, 0.5f, -0.5f});
     set_ints(node, "classlabels_ints", {0, 1, 2});
-    set_string(node, "post_transform", "LOGISTIC");
     set_string(builder.ml_node("Normalizer", {"raw"}, {"p"}), "norm", "L1");
     builder.output("p");
     const std::string message = refusal(builder);
     EXPECT_NE(message.find("Normalizer"), std::string::npos) << message;
-    EXPECT_NE(message.find("not already probabilities"), std::string::npos) << message;
+    EXPECT_NE(message.find("neither probabilities"), std::string::npos) << message;
   }
   {  // A Binarizer in front of a linear model (no input step computes it).
     OnnxBuilder builder(1);
