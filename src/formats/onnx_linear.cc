@@ -48,6 +48,10 @@ Estimator build_linear(const NodeView& node, const std::vector<ColumnSource>& co
   if (classifier) labels = std::max(node.integers("classlabels_ints").size(), node.texts("classlabels_strings").size());
   const bool pair = classifier && rows == 1 && labels == 2;
   const std::size_t outputs = pair ? 2 : rows;
+  // The weights span every IR column: refuse a layout far beyond any real model before allocating it.
+  if (static_cast<std::size_t>(num_features) * outputs > (std::size_t{1} << 25)) {
+    node.fail(std::to_string(outputs) + " outputs over " + std::to_string(num_features) + " columns", "at most 2^25 weights");
+  }
 
   LinearModel& linear = model.linear;
   linear.num_features = num_features;

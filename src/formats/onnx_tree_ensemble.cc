@@ -26,6 +26,8 @@ namespace {
 
 // More nodes than this per model is refused before anything is allocated per node.
 constexpr std::size_t kMaxNodes = std::size_t{1} << 25;
+// Leaves times outputs: a few attributes could otherwise ask for vector leaves of millions of classes.
+constexpr std::size_t kMaxLeafValues = std::size_t{1} << 25;
 
 enum class Mode { kLeaf, kLeq, kLt, kGte, kGt, kEq, kNeq };
 
@@ -169,6 +171,7 @@ class EnsembleBuilder {
   std::int32_t num_outputs_ = 1;
   bool binary_pair_ = false;  // one score s reported as two outputs [-s, s]
   std::size_t emitted_ = 0;
+  std::size_t leaf_values_total_ = 0;
 };
 
 void EnsembleBuilder::read_nodes() {
@@ -297,6 +300,11 @@ Tree EnsembleBuilder::build_tree(std::size_t root, std::int64_t tree_id) {
     const std::size_t i = work.onnx;
     const Mode mode = modes_[i];
     if (mode == Mode::kLeaf) {
+      leaf_values_total_ += static_cast<std::size_t>(num_outputs_);
+      if (leaf_values_total_ > kMaxLeafValues) {
+        fail("the ensemble needs more than " + std::to_string(kMaxLeafValues) + " leaf values (leaves times " + std::to_string(num_outputs_) + " outputs)",
+             "fewer leaves or outputs");
+      }
       TreeNode leaf;
       leaf.kind = NodeKind::kLeaf;
       leaf.leaf_index = static_cast<std::uint32_t>(tree.leaf_values.size());

@@ -123,6 +123,38 @@ TEST(OnnxCorruption, NestingPastTheRecursionLimitIsRefused) {
   }
 }
 
+TEST(OnnxCorruption, SmallFilesCannotAskForHugeModels) {
+  {  // 100 leaves with 2 million targets each.
+    testing::OnnxBuilder builder(1);
+    testing::EnsembleSpec spec;
+    for (std::int64_t tree = 0; tree < 50; ++tree) {
+      spec.branch(tree, 0, "BRANCH_LEQ", 0, 0.5f, 1, 2);
+      spec.leaf(tree, 1, {{0, 1.0f}});
+      spec.leaf(tree, 2, {{0, 2.0f}});
+    }
+    auto& node = builder.ml_node("TreeEnsembleRegressor", {"X"}, {"Y"});
+    spec.write(node, false);
+    testing::set_int(node, "n_targets", 2000000);
+    builder.output("Y");
+    try {
+      load_model_bytes(builder.bytes(), "wide.onnx");
+      ADD_FAILURE() << "loaded";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("leaf values"), std::string::npos) << e.what();
+    }
+  }
+  {  // A linear model over 100 000 declared columns with 1000 outputs.
+    testing::OnnxBuilder builder(100000);
+    builder.int64_initializer("first", {0});
+    testing::set_int(builder.node("Gather", "", {"X", "first"}, {"x0"}), "axis", 1);
+    auto& node = builder.ml_node("LinearRegressor", {"x0"}, {"Y"});
+    testing::set_int(node, "targets", 1000);
+    testing::set_floats(node, "coefficients", std::vector<float>(1000, 1.0f));
+    builder.output("Y");
+    EXPECT_ERROR_KIND(load_model_bytes(builder.bytes(), "wide.onnx"), ErrorKind::kInvalidModel);
+  }
+}
+
 TEST(OnnxCorruption, HugeDeclaredLengthsAreRefusedWithoutAllocating) {
   // ir_version, then a graph field (7) that declares 2^31 bytes and holds 3.
   std::string bytes("\x08\x08\x3a\x80\x80\x80\x80\x08" "abc", 11);
