@@ -22,7 +22,7 @@ void SqliteDatabase::fail(const char* doing) const {
   throw Error(ErrorKind::kIo, std::string("database ") + doing + " failed: " + message, path_);
 }
 
-SqliteDatabase::SqliteDatabase(const std::string& path, int busy_timeout_ms) : path_(path) {
+SqliteDatabase::SqliteDatabase(const std::string& path, int busy_timeout_ms, int page_size) : path_(path) {
   const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -33,6 +33,8 @@ SqliteDatabase::SqliteDatabase(const std::string& path, int busy_timeout_ms) : p
   sqlite3_busy_timeout(db_, busy_timeout_ms);
   sqlite3_extended_result_codes(db_, 1);
   try {
+    // The page size must be chosen before WAL mode is entered (it is fixed from then on).
+    if (page_size > 0) exec_script("PRAGMA page_size=" + std::to_string(page_size) + ";");
     exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
   } catch (...) {
     sqlite3_close(db_);

@@ -13,7 +13,9 @@ namespace orchard {
 class SqliteDatabase final : public SqlDatabase {
  public:
   // Opens or creates `path`. busy_timeout_ms: how long a writer waits for another's lock.
-  explicit SqliteDatabase(const std::string& path, int busy_timeout_ms = 10000);
+  // page_size: for a new file, its page size in bytes (0: SQLite's default, 4096); an existing file
+  // keeps its own.
+  explicit SqliteDatabase(const std::string& path, int busy_timeout_ms = 10000, int page_size = 0);
   ~SqliteDatabase() override;
   SqliteDatabase(const SqliteDatabase&) = delete;
   SqliteDatabase& operator=(const SqliteDatabase&) = delete;
