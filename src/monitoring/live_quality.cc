@@ -121,7 +121,7 @@ nlohmann::json to_json(const QualityGroup& group) {
   nlohmann::json metrics = nlohmann::json::object();
   for (const MetricValue& m : group.metrics) metrics[m.name] = std::isfinite(m.value) ? nlohmann::json(m.value) : nlohmann::json(nullptr);
   nlohmann::json out = {{"model", group.model}, {"version", group.version}, {"labelled", group.labelled}, {"skipped", group.skipped},
-                        {"task", group.task ? task_name(*group.task) : nullptr}, {"metrics", metrics}};
+                        {"task", group.task ? nlohmann::json(task_name(*group.task)) : nlohmann::json(nullptr)}, {"metrics", metrics}};
   if (!group.arm.empty()) out["arm"] = group.arm;
   if (!group.note.empty()) out["note"] = group.note;
   return out;

@@ -4,15 +4,13 @@
 // unshifted data does not; /metrics still passes promtool with all of it.
 #include <gtest/gtest.h>
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <cmath>
 #include <fstream>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
+#include "monitoring/webhook_listener.h"
 #include "server/http_client.h"
 #include "server/server_fixture.h"
 #include "support/test_support.h"
@@ -21,8 +19,6 @@ namespace orchard {
 namespace {
 
 using nlohmann::json;
-namespace net = boost::asio;
-namespace http = boost::beast::http;
 
 // The churn labels (customers.csv's target column), in row order.
 std::vector<double> churn_labels() {
@@ -33,58 +29,6 @@ std::vector<double> churn_labels() {
   while (std::getline(in, line)) labels.push_back(std::stod(line.substr(line.rfind(',') + 1)));
   return labels;
 }
-
-// A one-thread HTTP listener that records the bodies POSTed to it (the drift webhook's receiver).
-class WebhookReceiver {
- public:
-  WebhookReceiver() : acceptor_(io_, net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)) {
-    thread_ = std::thread([this] { run(); });
-  }
-  ~WebhookReceiver() {
-    stopping_ = true;
-    boost::system::error_code ec;
-    net::ip::tcp::socket poke(io_);
-    poke.connect(acceptor_.local_endpoint(), ec);  // wakes accept()
-    thread_.join();
-  }
-  unsigned short port() const { return acceptor_.local_endpoint().port(); }
-  std::vector<json> bodies() {
-    std::lock_guard lock(mutex_);
-    return bodies_;
-  }
-
- private:
-  void run() {
-    while (!stopping_) {
-      net::ip::tcp::socket socket(io_);
-      boost::system::error_code ec;
-      acceptor_.accept(socket, ec);
-      if (ec || stopping_) continue;
-      boost::beast::flat_buffer buffer;
-      http::request<http::string_body> request;
-      http::read(socket, buffer, request, ec);
-      if (ec) continue;
-      {
-        std::lock_guard lock(mutex_);
-        try {
-          bodies_.push_back(json::parse(request.body()));
-        } catch (const std::exception&) {
-          bodies_.push_back(request.body());
-        }
-      }
-      http::response<http::string_body> response(http::status::ok, request.version());
-      response.body() = "ok";
-      response.prepare_payload();
-      http::write(socket, response, ec);
-    }
-  }
-  net::io_context io_;
-  net::ip::tcp::acceptor acceptor_;
-  std::atomic<bool> stopping_{false};
-  std::mutex mutex_;
-  std::vector<json> bodies_;
-  std::thread thread_;
-};
 
 std::vector<std::string> ids_of(const testing::Response& response) {
   std::vector<std::string> ids;
@@ -193,9 +137,8 @@ TEST(MonitoringApi, AbReportCallsTheKnownWinner) {
 }
 
 TEST(MonitoringApi, ShiftedDataRaisesADriftAlertAndCallsTheWebhook) {
-  WebhookReceiver receiver;
-  testing::ServerProcess server({"--poll-seconds", "3600", "--drift-webhook", "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hook",
-                                 "--drift-check-seconds", "0.2"});
+  testing::WebhookListener receiver;
+  testing::ServerProcess server({"--poll-seconds", "3600", "--drift-webhook", receiver.url(), "--drift-check-seconds", "0.2"});
   testing::HttpClient client(server.port());
   const auto& churn = testing::churn_data();
   for (const char* endpoint : {"drift-same", "drift-shifted"}) {
@@ -225,13 +168,16 @@ TEST(MonitoringApi, ShiftedDataRaisesADriftAlertAndCallsTheWebhook) {
 
   // The webhook hears of tenure (once), not of the unshifted endpoint.
   std::vector<json> bodies;
-  for (int i = 0; i < 100; ++i) {
-    bodies = receiver.bodies();
+  for (int i = 0; i < 50; ++i) {
+    bodies.clear();
+    for (const auto& request : receiver.wait_for(1, 0.1)) bodies.push_back(json::parse(request.body));
     bool tenure = false;
     for (const auto& b : bodies) tenure = tenure || (b["feature"] == "tenure");
     if (tenure) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a second call for the same crossing would arrive by now
+  bodies.clear();
+  for (const auto& request : receiver.wait_for(1, 0.1)) bodies.push_back(json::parse(request.body));
   int tenure_alerts = 0;
   for (const auto& body : bodies) {
     EXPECT_EQ(body["endpoint"], "drift-shifted") << body.dump();

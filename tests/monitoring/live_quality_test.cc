@@ -1,0 +1,99 @@
+// Live quality from labelled predictions: grouping by version and arm, the task's metrics as defined
+// by hand here, raw margins skipped, one-class binary labels still scored, significance inputs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "monitoring/live_quality.h"
+
+namespace orchard {
+namespace {
+
+PredictionRecord labelled(std::int64_t version, const std::string& arm, std::vector<double> outputs, double label, bool raw = false) {
+  PredictionRecord r;
+  r.endpoint = "churn";
+  r.model = "churn";
+  r.version = version;
+  r.arm = arm;
+  r.outputs = std::move(outputs);
+  r.label = label;
+  r.raw = raw;
+  return r;
+}
+
+const TaskLookup kBinary = [](const std::string&, std::int64_t) { return std::optional<TaskKind>(TaskKind::kBinary); };
+
+double metric(const QualityGroup& g, const std::string& name) {
+  for (const auto& m : g.metrics) {
+    if (m.name == name) return m.value;
+  }
+  ADD_FAILURE() << "no metric " << name;
+  return std::nan("");
+}
+
+TEST(LiveQuality, BinaryMetricsPerVersionMatchTheirDefinitions) {
+  const std::vector<PredictionRecord> rows = {
+      labelled(1, "@production", {0.9}, 1), labelled(1, "@production", {0.2}, 0), labelled(1, "@production", {0.6}, 0),
+      labelled(1, "@production", {0.4}, 1), labelled(2, "@staging", {0.7}, 1),   labelled(2, "@staging", {0.1}, 0),
+      labelled(1, "@production", {3.2}, 1, /*raw=*/true)};
+  const auto groups = live_quality(rows, kBinary, false);
+  ASSERT_EQ(groups.size(), 2u);
+  const QualityGroup& v1 = groups[0];
+  EXPECT_EQ(v1.version, 1);
+  EXPECT_EQ(v1.labelled, 4u);
+  EXPECT_EQ(v1.skipped, 1u) << "raw margins are not probabilities";
+  EXPECT_EQ(v1.correct, 2);
+  EXPECT_DOUBLE_EQ(metric(v1, "accuracy"), 0.5);
+  const double logloss = -(std::log(0.9) + std::log(0.8) + std::log(0.4) + std::log(0.4)) / 4;
+  EXPECT_NEAR(metric(v1, "logloss"), logloss, 1e-12);
+  // Positives 0.9, 0.4 against negatives 0.2, 0.6: 3 of 4 pairs ordered right.
+  EXPECT_DOUBLE_EQ(metric(v1, "auc"), 0.75);
+  EXPECT_DOUBLE_EQ(metric(groups[1], "accuracy"), 1.0);
+  EXPECT_EQ(to_json(v1)["task"], "binary");
+}
+
+TEST(LiveQuality, GroupsByArmWhenAsked) {
+  const std::vector<PredictionRecord> rows = {labelled(1, "a", {0.9}, 1), labelled(1, "b", {0.9}, 0), labelled(1, "b", {0.1}, 1)};
+  const auto groups = live_quality(rows, kBinary, true);
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].arm, "a");
+  EXPECT_EQ(groups[0].labelled, 1u);
+  EXPECT_EQ(groups[1].arm, "b");
+  EXPECT_EQ(groups[1].correct, 0);
+}
+
+TEST(LiveQuality, OneClassOfLabelsStillGivesAccuracyAndSaysWhyAucIsMissing) {
+  const auto groups = live_quality({labelled(1, "a", {0.9}, 1), labelled(1, "a", {0.3}, 1)}, kBinary, false);
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_DOUBLE_EQ(metric(groups[0], "accuracy"), 0.5);
+  EXPECT_FALSE(groups[0].note.empty());
+}
+
+TEST(LiveQuality, MulticlassAndRegression) {
+  const TaskLookup multiclass = [](const std::string&, std::int64_t) { return std::optional<TaskKind>(TaskKind::kMulticlass); };
+  const auto classes = live_quality({labelled(1, "a", {0.1, 0.7, 0.2}, 1), labelled(1, "a", {0.5, 0.3, 0.2}, 2)}, multiclass, false);
+  EXPECT_EQ(classes[0].correct, 1);
+  EXPECT_DOUBLE_EQ(metric(classes[0], "accuracy"), 0.5);
+
+  const TaskLookup regression = [](const std::string&, std::int64_t) { return std::optional<TaskKind>(TaskKind::kRegression); };
+  const auto reg = live_quality({labelled(1, "a", {3.0}, 1.0), labelled(1, "a", {2.0}, 3.0), labelled(1, "a", {5.0}, 5.0)}, regression, false);
+  ASSERT_EQ(reg.size(), 1u);
+  EXPECT_DOUBLE_EQ(metric(reg[0], "mae"), 1.0);
+  EXPECT_DOUBLE_EQ(metric(reg[0], "rmse"), std::sqrt(5.0 / 3));
+  // Squared errors 4, 1, 0: mean 5/3, sample variance ((4-5/3)^2 + (1-5/3)^2 + (5/3)^2) / 2 = 13/3.
+  EXPECT_EQ(reg[0].squared_error.count, 3);
+  EXPECT_DOUBLE_EQ(reg[0].squared_error.mean, 5.0 / 3);
+  EXPECT_NEAR(reg[0].squared_error.variance, 13.0 / 3, 1e-12);
+}
+
+TEST(LiveQuality, AVersionThatIsGoneIsReportedNotScored) {
+  const TaskLookup gone = [](const std::string&, std::int64_t) { return std::optional<TaskKind>(); };
+  const auto groups = live_quality({labelled(9, "a", {0.5}, 1)}, gone, false);
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].labelled, 0u);
+  EXPECT_FALSE(groups[0].note.empty());
+  EXPECT_TRUE(to_json(groups[0])["task"].is_null());
+}
+
+}  // namespace
+}  // namespace orchard
