@@ -15,6 +15,7 @@
 //   PATCH  /api/v1/models/{name}[/versions/{v}]             {"description", "tags", "remove_tags", "archived"}
 //   POST   /api/v1/gc?min_age=SECONDS                       remove unreferenced artifacts
 //   GET    /api/v1/openapi.json
+//   /api/v1/predictions…, /api/v1/feedback, /api/v1/endpoints/{name}/{quality,report,drift}: monitoring_api.cc
 // Every change takes effect for new requests before the response is sent.
 #include <unistd.h>
 
@@ -151,8 +152,21 @@ json openapi(OrchardService& service) {
                                                     {"responses", {{"201", {{"description", "the new version"}}}}}};
   paths["/api/v1/models/{name}/aliases/{alias}"]["put"] = {{"summary", "Point an alias at a version: {\"version\": N}"},
                                                           {"responses", {{"200", {{"description", "the alias change"}}}}}};
-  paths["/api/v1/endpoints/{name}"]["put"] = {{"summary", "Route an endpoint: {\"model\", \"arms\": [{\"target\", \"weight\"}], \"sticky\", \"shadows\"}"},
+  paths["/api/v1/endpoints/{name}"]["put"] = {{"summary", "Route an endpoint: {\"model\", \"arms\": [{\"target\", \"weight\"}], \"sticky\", \"shadows\", \"trace\": \"async\"|\"durable\"}"},
                                              {"responses", {{"200", {{"description", "the endpoint as served"}}}}}};
+  // The prediction log and monitoring (monitoring_api.cc).
+  auto get = [&](const char* path, const char* summary) {
+    paths[path]["get"] = {{"summary", summary}, {"responses", {{"200", {{"description", "JSON"}}}}}};
+  };
+  get("/api/v1/predictions", "Search logged predictions, newest first: ?endpoint=&model=&version=&arm=&since=&until=&window=&before=&limit=&labelled=&shadows=");
+  get("/api/v1/predictions/{id}", "One prediction with its inputs, outputs, version, arm, artifact and training-data lineage");
+  get("/api/v1/endpoints/{name}/quality", "Labelled quality per version and arm over ?window= (default 1h)");
+  get("/api/v1/endpoints/{name}/report", "The A/B report over ?window= (default 24h): traffic, latency, errors, quality, significance, verdict");
+  get("/api/v1/endpoints/{name}/drift", "PSI per feature and output over ?window= (default 1h); ?feature=NAME&version=N&step=5m for a series");
+  paths["/api/v1/predictions/{id}/feedback"]["post"] = {{"summary", "Attach the true label: {\"label\": 1} (number, true/false or class name)"},
+                                                       {"responses", {{"200", {{"description", "{\"accepted\": 1}"}}}}}};
+  paths["/api/v1/feedback"]["post"] = {{"summary", "Attach labels in bulk: {\"items\": [{\"id\", \"label\"}]} (up to 10,000)"},
+                                      {"responses", {{"200", {{"description", "{\"accepted\": N, \"unknown\": [ids]}"}}}}}};
   return {{"openapi", "3.0.3"}, {"info", {{"title", "Orchard"}, {"version", "0.1.0"}}}, {"paths", paths}};
 }
 
