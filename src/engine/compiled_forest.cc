@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "engine/float_filtered_forest.h"
 #include "engine/reference_evaluator.h"
 #include "engine/simd_walk.h"
 
@@ -692,8 +693,11 @@ std::unique_ptr<const ForestKernel> compile_forest(const Model& model, const Com
   const bool float_sum = model.accumulation == Precision::kFloat32;
   if (float_in && float_sum) return std::make_unique<FlatForest<float, float>>(model, std::move(fixes), options);
   if (float_in) return std::make_unique<FlatForest<float, double>>(model, std::move(fixes), options);
-  if (float_sum) return std::make_unique<FlatForest<double, float>>(model, std::move(fixes), options);
-  return std::make_unique<FlatForest<double, double>>(model, std::move(fixes), options);
+  std::unique_ptr<const ForestKernel> exact;
+  if (float_sum) exact = std::make_unique<FlatForest<double, float>>(model, std::move(fixes), options);
+  else exact = std::make_unique<FlatForest<double, double>>(model, std::move(fixes), options);
+  if (options.allow_float_filter && float_filter_applies(model)) return compile_float_filtered(model, std::move(exact), options);
+  return exact;
 }
 
 }  // namespace orchard

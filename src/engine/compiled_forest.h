@@ -43,6 +43,7 @@ inline constexpr int kStackOutputs = 64;
 struct CompileOptions {
   bool allow_simd = true;       // use the AVX-512 walk where the CPU has it
   bool allow_perfect = true;    // store shallow trees as complete trees
+  bool allow_float_filter = true;  // decide plain float64 models in float32, exactly (float_filtered_forest.h)
 };
 
 // Compiles a validated model. Throws Error(kInvalidModel) if it cannot be compiled.

@@ -34,6 +34,10 @@ const Flavor kFlavors[] = {
     {"lightgbm_categorical", Precision::kFloat64, Comparison::kLessOrEqual, Precision::kFloat64, true, true, false, false},
     {"lightgbm_linear", Precision::kFloat64, Comparison::kLessOrEqual, Precision::kFloat64, true, false, false, true},
     {"sklearn_vector", Precision::kFloat32, Comparison::kLessOrEqual, Precision::kFloat64, false, false, true, false},
+    // Plain float64 models take the float32 filter (float_filtered_forest.h); the edge inputs (thresholds
+    // and their neighbouring doubles) are exactly the rows it must hand to the exact kernel.
+    {"hist_gradient_boosting", Precision::kFloat64, Comparison::kLessOrEqual, Precision::kFloat64, false, false, false, false},
+    {"float64_strict_vector", Precision::kFloat64, Comparison::kLessThan, Precision::kFloat32, false, false, true, false},
 };
 
 void PrintTo(const Flavor& flavor, std::ostream* os) { *os << flavor.name; }
@@ -204,11 +208,12 @@ TEST_P(CompiledForestVsReference, AllLayoutsAgreeBitForBit) {
     for (int r = 0; r < rows; ++r) {
       reference_margins(model, x.data() + r * features, expected.data() + static_cast<std::size_t>(r) * no);
     }
-    const CompileOptions variants[] = {{true, true}, {false, true}, {false, false}};
+    const CompileOptions variants[] = {{true, true, true}, {false, true, true}, {false, false, true}, {true, true, false}};
     for (const CompileOptions& options : variants) {
       const auto kernel = compile_forest(model, options);
       const std::string what = std::string(flavor.name) + " seed " + std::to_string(seed) + " simd=" +
                                std::to_string(options.allow_simd) + " perfect=" + std::to_string(options.allow_perfect) +
+                               " float_filter=" + std::to_string(options.allow_float_filter) +
                                " [" + kernel->describe() + "]";
       std::vector<double> block(expected.size());
       kernel->margins_block(x.data(), static_cast<std::size_t>(rows), block.data());
