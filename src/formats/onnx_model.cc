@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "formats/onnx_estimator.h"
 #include "formats/onnx_graph.h"
+#include "formats/onnx_leaf_values.h"
 #include "formats/onnx_preprocessing.h"
 
 namespace orchard {
@@ -27,19 +28,34 @@ const std::set<std::string>& supported_operators() {
       "ai.onnx.ml.Normalizer",             "ai.onnx.ml.ZipMap",                "ai.onnx.ml.ArrayFeatureExtractor",
       "Cast",                              "Identity",                         "Reshape",
       "Flatten",                           "Concat",                           "Gather",
-      "Constant"};
+      "Constant",
+      // Arithmetic on a single tree's output, folded into its leaves, and the sum over trees with the
+      // IsolationForest decision_function after it (onnx_leaf_values.h).
+      "Sum", "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Neg", "Abs", "Log", "Exp", "Sqrt", "Equal", "Greater", "Less"};
   return ops;
 }
 
+// The chain skl2onnx writes after the Sum of an IsolationForest's per-tree depths S:
+// Div(S, c) -> Neg -> Pow(2, .) -> Neg -> Add(., -offset_) = decision_function.
+enum class Tail { kNone, kSum, kDivided, kNegated, kPowered, kNegPowered };
+
 // What a tensor of the graph holds, as far as the mapping onto the IR is concerned.
 struct Value {
-  enum class Kind { kFeatures, kScores, kLabel, kConstant } kind = Kind::kFeatures;
+  // kScores: an estimator's output (complete: a model Orchard can answer with; false in the middle of
+  // the IsolationForest chain). kLeaves: a single tree's output after arithmetic (onnx_leaf_values.h).
+  // kLabel: anything else computed from scores (labels, comparisons): never answered.
+  enum class Kind { kFeatures, kScores, kLeaves, kLabel, kConstant } kind = Kind::kFeatures;
   // kFeatures: the element type. kFloat also covers doubles cast from float (same values); kInteger
   // covers inputs cast to int64, which truncates (the documented difference for non-integer inputs).
   enum class Element { kFloat, kDouble, kInteger, kString } element = Element::kFloat;
   std::vector<GraphColumn> columns;  // kFeatures: where each column comes from
   bool rank3 = false;                // kFeatures: [N, 1, W] (a OneHotEncoder's output), else [N, W]
   const onnx::TensorProto* constant = nullptr;  // kConstant
+  std::shared_ptr<const Estimator> estimator;   // kScores
+  const onnx::NodeProto* origin = nullptr;      // kScores, kLeaves: the estimator (or Sum) node behind it
+  bool complete = true;                         // kScores
+  Tail tail = Tail::kNone;                      // kScores
+  std::shared_ptr<const onnx_format::LeafFunction> leaves;  // kLeaves
 };
 
 class GraphMapper {
@@ -59,6 +75,9 @@ class GraphMapper {
   void apply_structural(const NodeView& view);
   void apply_preprocessing(const NodeView& view);
   void apply_estimator(const NodeView& view);
+  void apply_to_scores(const NodeView& view);
+  std::shared_ptr<const onnx_format::LeafFunction> leaves(const Value& value) const;
+  std::optional<double> scalar_constant(const Value& value, const NodeView& view) const;
   std::vector<std::int64_t> constant_integers(const NodeView& view, int k) const;
 
   const onnx::ModelProto& proto_;
@@ -66,8 +85,8 @@ class GraphMapper {
   const std::string& where_;
   std::map<std::string, Value> values_;
   Model model_;  // features and input steps as they are found; the estimator fills the rest
-  std::optional<Estimator> estimator_;
-  std::string estimator_node_;
+  bool any_estimator_ = false;
+  mutable std::map<const Estimator*, std::shared_ptr<const onnx_format::LeafFunction>> leaf_cache_;
 };
 
 void GraphMapper::check_operators() const {
@@ -193,7 +212,7 @@ void GraphMapper::apply_structural(const NodeView& view) {
         value.element = Value::Element::kFloat;
       }
     } else if (value.kind == Value::Kind::kScores) {
-      if (!to_real) view.fail("casts the scores to type " + std::to_string(to), "float (1) or double (11)");
+      if (!to_real) value = Value{Value::Kind::kLabel};  // e.g. labels cast to int64: not answered
     } else if (value.kind == Value::Kind::kConstant) {
       view.fail("casts a constant", "casts of the features, scores or labels");
     }
@@ -283,9 +302,6 @@ void GraphMapper::apply_preprocessing(const NodeView& view) {
 
 void GraphMapper::apply_estimator(const NodeView& view) {
   const std::string& op = view.node().op_type();
-  if (estimator_) {
-    view.fail("is a second estimator (after " + estimator_node_ + ")", "one estimator per graph (stacking and voting ensembles are not supported)");
-  }
   const Value& value = features(view, 0);
   if (value.rank3) view.fail("reads a three-dimensional tensor", "[N, F] columns");
   if (value.element != Value::Element::kFloat && value.element != Value::Element::kInteger) {
@@ -294,11 +310,14 @@ void GraphMapper::apply_estimator(const NodeView& view) {
   const bool linear = op == "LinearClassifier" || op == "LinearRegressor";
   const std::vector<ColumnSource> columns = onnx_format::lower_columns(view, value.columns, linear, model_.input_steps);
   const std::int32_t num_columns = model_.input_steps.empty() ? model_.num_features() : model_.num_columns();
-  estimator_ = linear ? onnx_format::build_linear(view, columns, num_columns) : onnx_format::build_tree_ensemble(view, columns);
-  estimator_node_ = view.location();
+  auto estimator = std::make_shared<const Estimator>(linear ? onnx_format::build_linear(view, columns, num_columns)
+                                                           : onnx_format::build_tree_ensemble(view, columns));
+  any_estimator_ = true;
   Value scores;
   scores.kind = Value::Kind::kScores;
-  if (estimator_->classifier) {
+  scores.estimator = estimator;
+  scores.origin = &view.node();
+  if (estimator->classifier) {
     Value label;
     label.kind = Value::Kind::kLabel;
     define(view, 0, label);
@@ -308,10 +327,141 @@ void GraphMapper::apply_estimator(const NodeView& view) {
   }
 }
 
-void GraphMapper::apply(const NodeView& view) {
+std::shared_ptr<const onnx_format::LeafFunction> GraphMapper::leaves(const Value& value) const {
+  if (value.kind == Value::Kind::kLeaves) return value.leaves;
+  if (value.kind != Value::Kind::kScores || !value.complete || value.tail != Tail::kNone) return nullptr;
+  // Cached per estimator: two branches reading the same tree must fold onto the same leaves.
+  auto [it, fresh] = leaf_cache_.emplace(value.estimator.get(), nullptr);
+  if (fresh) it->second = onnx_format::leaves_of(*value.estimator);
+  return it->second;
+}
+
+std::optional<double> GraphMapper::scalar_constant(const Value& value, const NodeView& view) const {
+  if (value.kind != Value::Kind::kConstant) return std::nullopt;
+  const std::vector<double> values = onnx_format::tensor_reals(*value.constant, view.location());
+  if (values.size() != 1) view.fail("combines a tree's output with a constant of " + std::to_string(values.size()) + " values", "a scalar constant");
+  return values[0];
+}
+
+// Elementwise operators on an estimator's scores: the IsolationForest chain after a Sum, or something
+// Orchard does not answer with (labels, comparisons).
+void GraphMapper::apply_to_scores(const NodeView& view) {
   const std::string& op = view.node().op_type();
+  std::vector<const Value*> inputs;
+  for (int k = 0; k < view.node().input_size(); ++k) inputs.push_back(&input(view, k));
+  const Value* scores = nullptr;
+  std::optional<double> constant;
+  for (const Value* value : inputs) {
+    if (value->kind == Value::Kind::kScores) scores = value;
+    if (auto c = scalar_constant(*value, view)) constant = c;
+  }
+  Value out{Value::Kind::kLabel};
+  if (scores != nullptr) {
+    const Tail tail = scores->tail;
+    const bool scores_first = inputs.size() == 2 && inputs[0] == scores;
+    Tail next = Tail::kNone;
+    if (op == "Div" && tail == Tail::kSum && scores_first && constant && *constant > 0 && std::isfinite(*constant)) next = Tail::kDivided;
+    if (op == "Neg" && inputs.size() == 1 && tail == Tail::kDivided) next = Tail::kNegated;
+    if (op == "Pow" && tail == Tail::kNegated && !scores_first && constant && *constant == 2.0) next = Tail::kPowered;
+    if (op == "Neg" && inputs.size() == 1 && tail == Tail::kPowered) next = Tail::kNegPowered;
+    if (op == "Add" && tail == Tail::kNegPowered && inputs.size() == 2 && constant && std::isfinite(*constant)) next = Tail::kSum;  // marker: done
+    if (next != Tail::kNone) {
+      auto estimator = std::make_shared<Estimator>(*scores->estimator);
+      Model& model = estimator->model;
+      out = *scores;
+      out.tail = next;
+      out.complete = false;
+      if (next == Tail::kDivided) {
+        model.average_divisor = *constant;
+        model.raw_is_averaged = true;
+        out.complete = true;  // the average of the trees is a model too
+      } else if (op == "Add") {
+        // -(2^-x) - offset with offset = -constant: scikit-learn's decision_function (model.h).
+        model.transform.kind = TransformKind::kIsolationScore;
+        model.transform.offset = -*constant;
+        model.transform.precision = Precision::kFloat64;
+        model.output_names = {"score"};
+        model.objective = "IsolationForest decision_function";
+        out.tail = Tail::kNone;
+        out.complete = true;
+      }
+      out.estimator = estimator;
+    }
+  }
+  define(view, 0, out);
+}
+
+void GraphMapper::apply(const NodeView& view) {
+  const onnx::NodeProto& node = view.node();
+  const std::string& op = node.op_type();
+  bool reads_scores = false, reads_leaves = false, reads_features = false;
+  for (int k = 0; k < node.input_size(); ++k) {
+    const Value& value = input(view, k);
+    reads_scores = reads_scores || value.kind == Value::Kind::kScores || value.kind == Value::Kind::kLabel;
+    reads_leaves = reads_leaves || value.kind == Value::Kind::kLeaves;
+    reads_features = reads_features || value.kind == Value::Kind::kFeatures;
+  }
+  const bool cast_to_real = op == "Cast" && (view.integer("to", 0) == onnx::TensorProto::FLOAT || view.integer("to", 0) == onnx::TensorProto::DOUBLE);
+  if (onnx_format::folds_into_leaves(op) && !reads_features && (reads_leaves || reads_scores) && !(cast_to_real && !reads_leaves)) {
+    // A single tree's output through arithmetic: folded into its leaves when it can be.
+    std::vector<onnx_format::LeafOperand> operands;
+    std::vector<std::shared_ptr<const onnx_format::LeafFunction>> keep;
+    bool foldable = true;
+    for (int k = 0; k < node.input_size(); ++k) {
+      const Value& value = input(view, k);
+      onnx_format::LeafOperand operand;
+      if (auto leaf = leaves(value)) {
+        keep.push_back(leaf);
+        operand.leaves = leaf.get();
+      } else if (auto c = scalar_constant(value, view)) {
+        operand.constant = *c;
+        const int type = value.constant->data_type();
+        operand.element = type == onnx::TensorProto::FLOAT || type == onnx::TensorProto::DOUBLE ? onnx_format::LeafFunction::Element::kFloat
+                                                                                                  : onnx_format::LeafFunction::Element::kInteger;
+      } else {
+        foldable = false;
+      }
+      operands.push_back(operand);
+    }
+    if (foldable && !keep.empty()) {
+      Value out{Value::Kind::kLeaves};
+      out.leaves = std::make_shared<const onnx_format::LeafFunction>(onnx_format::fold(view, operands));
+      out.origin = &view.node();
+      define(view, 0, out);
+      return;
+    }
+  }
+  if (op == "Sum" && !reads_features) {
+    std::vector<const onnx_format::LeafFunction*> parts;
+    std::vector<std::shared_ptr<const onnx_format::LeafFunction>> keep;
+    for (int k = 0; k < node.input_size(); ++k) {
+      auto leaf = leaves(input(view, k));
+      if (!leaf || leaf->element != onnx_format::LeafFunction::Element::kFloat) {
+        view.fail("adds something else than single-tree outputs", "a Sum of single-tree regressor outputs (as skl2onnx writes IsolationForest)");
+      }
+      keep.push_back(leaf);
+      parts.push_back(leaf.get());
+    }
+    if (parts.empty()) view.fail("adds nothing", "at least one input");
+    Value out{Value::Kind::kScores};
+    out.estimator = std::make_shared<const Estimator>(onnx_format::sum_of(parts));
+    out.tail = Tail::kSum;
+    out.origin = &node;
+    define(view, 0, out);
+    return;
+  }
+  if (onnx_format::folds_into_leaves(op) && op != "Cast" && op != "LabelEncoder" && !reads_features) {
+    apply_to_scores(view);
+    return;
+  }
   if (op == "Constant" || op == "Identity" || op == "Cast" || op == "Flatten" || op == "Reshape" || op == "ArrayFeatureExtractor" ||
       op == "Gather" || op == "Concat") {
+    if (op == "Reshape" && reads_leaves) {  // [N, 1] stays [N, 1]
+      const auto shape = constant_integers(view, 1);
+      if (shape.size() != 2 || shape[1] != 1 || (shape[0] != -1 && shape[0] != 0)) view.fail("reshapes a tree's output", "shape [-1, 1]");
+      define(view, 0, input(view, 0));
+      return;
+    }
     apply_structural(view);
   } else if (op == "Imputer" || op == "Scaler" || op == "Binarizer" || op == "OneHotEncoder" || op == "LabelEncoder") {
     apply_preprocessing(view);
@@ -319,25 +469,27 @@ void GraphMapper::apply(const NodeView& view) {
     apply_estimator(view);
   } else if (op == "ZipMap") {
     const Value& value = input(view, 0);
-    if (value.kind != Value::Kind::kScores || !estimator_->classifier) view.fail("does not read a classifier's scores", "a classifier's probabilities");
+    if (value.kind != Value::Kind::kScores || !value.estimator->classifier) view.fail("does not read a classifier's scores", "a classifier's probabilities");
     define(view, 0, value);
   } else if (op == "Normalizer") {
-    const Value& value = input(view, 0);
+    Value value = input(view, 0);
     const std::string norm = view.text("norm", "MAX");
     if (value.kind != Value::Kind::kScores || norm != "L1") view.fail("normalizes (" + norm + ") something else than an estimator's scores", "norm L1 on the scores");
-    OutputTransform& transform = estimator_->model.transform;  // the scores come from the estimator
-    if (!estimator_->probabilities) {
+    if (!value.estimator->probabilities) {
       // One-vs-rest logistic scores (all positive) divided by their sum: the IR's own transform.
+      const OutputTransform& transform = value.estimator->model.transform;
       if (transform.kind != TransformKind::kSigmoid || transform.scale != 1.0) {
         view.fail("normalizes scores that are neither probabilities summing to 1 nor per-class logistic outputs",
                   "an L1 Normalizer after SOFTMAX or LOGISTIC scores");
       }
-      transform.kind = TransformKind::kSigmoidNormalized;
-      estimator_->probabilities = true;
+      auto normalized = std::make_shared<Estimator>(*value.estimator);
+      normalized->model.transform.kind = TransformKind::kSigmoidNormalized;
+      normalized->probabilities = true;
+      value.estimator = normalized;
     }
     define(view, 0, value);
   } else {
-    view.fail("is not supported here");
+    view.fail("computes on the features", "arithmetic only on a single tree's output (the features go through the operators in docs/onnx-and-mlflow.md)");
   }
 }
 
@@ -350,16 +502,34 @@ Model GraphMapper::map() {
   check_operators();
   read_inputs();
   for (int i = 0; i < graph_.node_size(); ++i) apply(NodeView(graph_.node(i), i, where_));
-  if (!estimator_) fail("the graph has no estimator", "a TreeEnsemble or Linear classifier / regressor");
-  bool scores_out = false;
+  if (!any_estimator_) fail("the graph has no estimator", "a TreeEnsemble or Linear classifier / regressor");
+  // The answer: the first graph output that carries a whole model's scores (or a folded tree); every
+  // other output must carry the same or nothing Orchard answers with.
+  std::shared_ptr<const Estimator> answer;
+  const onnx::NodeProto* answer_origin = nullptr;
   for (const auto& output : graph_.output()) {
     auto it = values_.find(output.name());
     if (it == values_.end()) fail("graph output \"" + output.name() + "\" is not computed by any node", "outputs defined by the graph");
-    scores_out = scores_out || it->second.kind == Value::Kind::kScores;
+    const Value& value = it->second;
+    std::shared_ptr<const Estimator> candidate;
+    if (value.kind == Value::Kind::kScores && value.complete) candidate = value.estimator;
+    if (value.kind == Value::Kind::kLeaves && value.leaves->element == onnx_format::LeafFunction::Element::kFloat) {
+      candidate = std::make_shared<const Estimator>(onnx_format::sum_of({value.leaves.get()}));
+    }
+    if (!candidate) continue;
+    // Several outputs may show one estimator's scores (raw and normalized): the first is the answer.
+    if (answer && answer_origin != value.origin) {
+      fail("graph outputs \"" + output.name() + "\" and an earlier one carry the scores of different estimators",
+           "one estimator's scores among the outputs (several models in one graph are not supported)");
+    }
+    if (!answer) {
+      answer = candidate;
+      answer_origin = value.origin;
+    }
   }
-  if (!scores_out) fail("no graph output carries the estimator's scores", "the probabilities or predictions as a graph output");
+  if (!answer) fail("no graph output carries an estimator's scores", "the probabilities or predictions as a graph output");
 
-  Model model = std::move(estimator_->model);
+  Model model = answer->model;
   model.features = std::move(model_.features);
   model.input_steps = std::move(model_.input_steps);
   model.has_feature_names = model_.has_feature_names;

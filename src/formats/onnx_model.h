@@ -9,8 +9,12 @@
 //      OneHotEncoder, LabelEncoder — input steps, or thresholds moved through the Scaler/Binarizer
 //   ─► one estimator: ai.onnx.ml TreeEnsembleClassifier/Regressor, LinearClassifier/Regressor
 //   ─► ZipMap, Cast, Identity, Normalizer L1 (on probabilities, or one-vs-rest logistic scores)
+// and single-tree regressors followed by elementwise arithmetic (folded into their leaves,
+// onnx_leaf_values.h), summed over trees, then IsolationForest's decision_function chain
+// (Div, Neg, Pow(2, .), Neg, Add): skl2onnx's IsolationForest.
 // The predictions are the estimator's scores: probabilities one column per class for classifiers,
-// the prediction for regressors; the label output is not computed. One input [N, F] gives unnamed
+// the prediction for regressors, the decision_function for IsolationForest; outputs computed from the
+// scores (labels) are not computed. Two outputs carrying different estimators' scores are refused. One input [N, F] gives unnamed
 // features (matched by position); one input per column gives features named after the inputs.
 //
 // Refuses, with Error(kInvalidModel), before any prediction is made:

@@ -56,6 +56,14 @@ void OnnxBuilder::int64_initializer(const std::string& name, const std::vector<s
   for (auto v : values) tensor->add_int64_data(v);
 }
 
+void OnnxBuilder::float_initializer(const std::string& name, const std::vector<float>& values) {
+  onnx::TensorProto* tensor = model_.mutable_graph()->add_initializer();
+  tensor->set_name(name);
+  tensor->set_data_type(onnx::TensorProto::FLOAT);
+  tensor->add_dims(static_cast<std::int64_t>(values.size()));
+  for (float v : values) tensor->add_float_data(v);
+}
+
 void OnnxBuilder::output(const std::string& name) {
   onnx::ValueInfoProto* info = model_.mutable_graph()->add_output();
   info->set_name(name);

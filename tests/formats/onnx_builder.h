@@ -25,6 +25,8 @@ class OnnxBuilder {
   }
   // An int64 initializer (indices, shapes).
   void int64_initializer(const std::string& name, const std::vector<std::int64_t>& values);
+  // A float initializer of shape [values.size()].
+  void float_initializer(const std::string& name, const std::vector<float>& values);
   void output(const std::string& name);
 
   onnx::ModelProto& proto() { return model_; }

@@ -363,12 +363,27 @@ TEST(OnnxGraph, RefusesGraphsItCannotMapWithTheNodeNamed) {
     EXPECT_NE(message.find("Binarizer"), std::string::npos) << message;
     EXPECT_NE(message.find("LinearRegressor"), std::string::npos) << message;
   }
-  {  // Two estimators (stacking).
+  {  // Two estimators as outputs.
     OnnxBuilder builder(1);
     set_floats(builder.ml_node("LinearRegressor", {"X"}, {"a"}), "coefficients", {1.0f});
     set_floats(builder.ml_node("LinearRegressor", {"X"}, {"b"}), "coefficients", {2.0f});
     builder.output("a");
-    EXPECT_NE(refusal(builder).find("second estimator"), std::string::npos);
+    builder.output("b");
+    EXPECT_NE(refusal(builder).find("scores of different estimators"), std::string::npos);
+  }
+  {  // Stacking: an estimator reading another's scores.
+    OnnxBuilder builder(1);
+    set_floats(builder.ml_node("LinearRegressor", {"X"}, {"a"}), "coefficients", {1.0f});
+    set_floats(builder.ml_node("LinearRegressor", {"a"}, {"b"}), "coefficients", {2.0f});
+    builder.output("b");
+    EXPECT_NE(refusal(builder).find("not derived from the graph's inputs"), std::string::npos);
+  }
+  {  // Arithmetic on the features.
+    OnnxBuilder builder(1);
+    builder.node("Neg", "", {"X"}, {"n"});
+    set_floats(builder.ml_node("LinearRegressor", {"n"}, {"Y"}), "coefficients", {1.0f});
+    builder.output("Y");
+    EXPECT_NE(refusal(builder).find("computes on the features"), std::string::npos);
   }
   {  // A node that reads a tensor nothing defines.
     OnnxBuilder builder(1);
