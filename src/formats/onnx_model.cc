@@ -37,7 +37,7 @@ const std::set<std::string>& supported_operators() {
 
 // The chain skl2onnx writes after the Sum of an IsolationForest's per-tree depths S:
 // Div(S, c) -> Neg -> Pow(2, .) -> Neg -> Add(., -offset_) = decision_function.
-enum class Tail { kNone, kSum, kDivided, kNegated, kPowered, kNegPowered };
+enum class Tail { kNone, kSum, kDivided, kNegated, kPowered, kNegPowered, kDecision };
 
 // What a tensor of the graph holds, as far as the mapping onto the IR is concerned.
 struct Value {
@@ -364,7 +364,7 @@ void GraphMapper::apply_to_scores(const NodeView& view) {
     if (op == "Neg" && inputs.size() == 1 && tail == Tail::kDivided) next = Tail::kNegated;
     if (op == "Pow" && tail == Tail::kNegated && !scores_first && constant && *constant == 2.0) next = Tail::kPowered;
     if (op == "Neg" && inputs.size() == 1 && tail == Tail::kPowered) next = Tail::kNegPowered;
-    if (op == "Add" && tail == Tail::kNegPowered && inputs.size() == 2 && constant && std::isfinite(*constant)) next = Tail::kSum;  // marker: done
+    if (op == "Add" && tail == Tail::kNegPowered && inputs.size() == 2 && constant && std::isfinite(*constant)) next = Tail::kDecision;
     if (next != Tail::kNone) {
       auto estimator = std::make_shared<Estimator>(*scores->estimator);
       Model& model = estimator->model;
@@ -375,7 +375,7 @@ void GraphMapper::apply_to_scores(const NodeView& view) {
         model.average_divisor = *constant;
         model.raw_is_averaged = true;
         out.complete = true;  // the average of the trees is a model too
-      } else if (op == "Add") {
+      } else if (next == Tail::kDecision) {
         // -(2^-x) - offset with offset = -constant: scikit-learn's decision_function (model.h).
         model.transform.kind = TransformKind::kIsolationScore;
         model.transform.offset = -*constant;

@@ -17,6 +17,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "common/error.h"
 #include "formats/onnx_estimator.h"
@@ -164,7 +165,8 @@ class EnsembleBuilder {
   std::vector<std::int64_t> tree_ids_, node_ids_, features_, true_ids_, false_ids_, tracks_true_;
   std::vector<Mode> modes_;
   std::vector<double> thresholds_;
-  std::map<std::pair<std::int64_t, std::int64_t>, std::size_t> position_;  // (tree id, node id) -> index
+  // (tree id, node id, index), sorted: a lookup table of 24 bytes per node, whatever the ensemble's size.
+  std::vector<std::tuple<std::int64_t, std::int64_t, std::size_t>> position_;
   std::vector<std::int64_t> tree_order_;                                    // tree ids, in order of appearance
   LeafWeights leaves_;
 
@@ -196,15 +198,22 @@ void EnsembleBuilder::read_nodes() {
     fail("nodes_missing_value_tracks_true has " + std::to_string(tracks_true_.size()) + " entries", std::to_string(n) + " or none");
   }
   modes_.resize(n);
+  position_.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     modes_[i] = parse_mode(modes[i], view_, i);
-    if (!position_.emplace(std::make_pair(tree_ids_[i], node_ids_[i]), i).second) {
-      fail("tree " + std::to_string(tree_ids_[i]) + " declares node " + std::to_string(node_ids_[i]) + " twice", "unique node ids per tree");
-    }
+    position_.emplace_back(tree_ids_[i], node_ids_[i], i);
     if (node_ids_[i] == 0) tree_order_.push_back(tree_ids_[i]);
     if (modes_[i] != Mode::kLeaf && (features_[i] < 0 || static_cast<std::size_t>(features_[i]) >= columns_.size())) {
       fail("node " + std::to_string(i) + " reads column " + std::to_string(features_[i]),
            "a column of the input, 0 to " + std::to_string(static_cast<std::int64_t>(columns_.size()) - 1));
+    }
+  }
+  std::sort(position_.begin(), position_.end());
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto& [tree, node, unused] = position_[k];
+    (void)unused;
+    if (tree == std::get<0>(position_[k - 1]) && node == std::get<1>(position_[k - 1])) {
+      fail("tree " + std::to_string(tree) + " declares node " + std::to_string(node) + " twice", "unique node ids per tree");
     }
   }
   std::set<std::int64_t> with_root(tree_order_.begin(), tree_order_.end());
@@ -214,12 +223,13 @@ void EnsembleBuilder::read_nodes() {
 }
 
 std::size_t EnsembleBuilder::find(std::int64_t tree, std::int64_t node, const std::string& what) const {
-  auto it = position_.find({tree, node});
-  if (it == position_.end()) {
+  const auto key = std::make_tuple(tree, node, std::size_t{0});
+  auto it = std::lower_bound(position_.begin(), position_.end(), key);
+  if (it == position_.end() || std::get<0>(*it) != tree || std::get<1>(*it) != node) {
     fail(what + " refers to node " + std::to_string(node) + " of tree " + std::to_string(tree) + ", which is not declared",
          "a node listed in nodes_treeids/nodes_nodeids");
   }
-  return it->second;
+  return std::get<2>(*it);
 }
 
 void EnsembleBuilder::read_leaves() {
@@ -493,7 +503,7 @@ Estimator EnsembleBuilder::build() {
   model.transform.kind = transform;
   model.transform.precision = Precision::kFloat64;
 
-  for (std::int64_t tree_id : tree_order_) model.trees.push_back(build_tree(position_.at({tree_id, 0}), tree_id));
+  for (std::int64_t tree_id : tree_order_) model.trees.push_back(build_tree(find(tree_id, 0, "tree " + std::to_string(tree_id)), tree_id));
   // ONNX Runtime compares the float32 input with float32 thresholds; sums are kept in double
   // (ONNX Runtime sums in float: the two differ far below the converters' own tolerance).
   model.input_precision = Precision::kFloat32;

@@ -397,6 +397,19 @@ TEST(OnnxGraph, RefusesGraphsItCannotMapWithTheNodeNamed) {
     builder.output("Y");
     EXPECT_NE(refusal(builder).find("no estimator"), std::string::npos);
   }
+  {  // A node declared twice, and a branch to a node that does not exist.
+    for (int variant = 0; variant < 2; ++variant) {
+      OnnxBuilder builder(1);
+      EnsembleSpec spec;
+      spec.branch(0, 0, "BRANCH_LEQ", 0, 0.5f, 1, variant == 0 ? 2 : 9);
+      spec.leaf(0, 1, {{0, 1.0f}});
+      spec.leaf(0, variant == 0 ? 1 : 2, {{0, 2.0f}});
+      spec.write(builder.ml_node("TreeEnsembleRegressor", {"X"}, {"Y"}), false);
+      builder.output("Y");
+      const std::string message = refusal(builder);
+      EXPECT_NE(message.find(variant == 0 ? "declares node 1 twice" : "refers to node 9 of tree 0"), std::string::npos) << message;
+    }
+  }
   {  // Mismatched attribute lengths.
     OnnxBuilder builder(1);
     EnsembleSpec spec;
