@@ -20,6 +20,7 @@
 #include <tuple>
 
 #include "common/error.h"
+#include "formats/onnx_branch.h"
 #include "formats/onnx_estimator.h"
 
 namespace orchard::onnx_format {
@@ -30,32 +31,7 @@ constexpr std::size_t kMaxNodes = std::size_t{1} << 25;
 // Leaves times outputs: a few attributes could otherwise ask for vector leaves of millions of classes.
 constexpr std::size_t kMaxLeafValues = std::size_t{1} << 25;
 
-enum class Mode { kLeaf, kLeq, kLt, kGte, kGt, kEq, kNeq };
-
-Mode parse_mode(const std::string& text, const NodeView& view, std::size_t i) {
-  if (text == "LEAF") return Mode::kLeaf;
-  if (text == "BRANCH_LEQ") return Mode::kLeq;
-  if (text == "BRANCH_LT") return Mode::kLt;
-  if (text == "BRANCH_GTE") return Mode::kGte;
-  if (text == "BRANCH_GT") return Mode::kGt;
-  if (text == "BRANCH_EQ") return Mode::kEq;
-  if (text == "BRANCH_NEQ") return Mode::kNeq;
-  view.fail("nodes_modes[" + std::to_string(i) + "] is \"" + text + "\"",
-            "LEAF, BRANCH_LEQ, BRANCH_LT, BRANCH_GTE, BRANCH_GT, BRANCH_EQ or BRANCH_NEQ (BRANCH_MEMBER is not supported)");
-}
-
-// The largest float f with f <= t (or f < t when `strict`), so that for every float x, x <= f iff
-// x <= t (x < t). Returns false when no such float exists (t = -inf, strict; or t NaN).
-bool float_bound(double t, bool strict, float& out) {
-  if (std::isnan(t)) return false;
-  float f = static_cast<float>(t);  // round to nearest: may land above t
-  if (static_cast<double>(f) > t || (strict && static_cast<double>(f) == t)) {
-    if (f == -std::numeric_limits<float>::infinity()) return false;
-    f = std::nextafter(f, -std::numeric_limits<float>::infinity());
-  }
-  out = f;
-  return true;
-}
+using Mode = BranchMode;
 
 // The leaves' weights, grouped by node (compressed rows: node i owns entries [begin[i], begin[i+1])).
 struct LeafWeights {
@@ -63,84 +39,6 @@ struct LeafWeights {
   std::vector<std::int64_t> ids;
   std::vector<double> values;
 };
-
-// Non-NaN floats in their numeric order, as unsigned keys (-0 just below +0).
-std::uint32_t order_key(float f) {
-  std::uint32_t bits;
-  std::memcpy(&bits, &f, sizeof bits);
-  return (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
-}
-float from_order_key(std::uint32_t key) {
-  const std::uint32_t bits = (key & 0x80000000u) ? (key & 0x7fffffffu) : ~key;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-// What ONNX Runtime feeds the tree for a float input x, in its float arithmetic.
-double transformed(const ColumnSource& source, float x) {
-  switch (source.transform) {
-    case ColumnSource::Transform::kScale: {
-      const float shifted = x - source.offset;
-      return static_cast<double>(shifted * source.scale);
-    }
-    case ColumnSource::Transform::kBinarize:
-      return x > source.threshold ? 1.0 : 0.0;  // NaN > t is false: NaN becomes 0
-    case ColumnSource::Transform::kNone:
-      break;
-  }
-  return static_cast<double>(x);
-}
-
-// ONNX Runtime's node test: `y MODE t`, or the true branch for a NaN when missing values track true.
-bool onnx_node_true(Mode mode, double y, double t, bool tracks) {
-  if (tracks && std::isnan(y)) return true;
-  switch (mode) {
-    case Mode::kLeq: return y <= t;
-    case Mode::kLt: return y < t;
-    case Mode::kGte: return y >= t;
-    case Mode::kGt: return y > t;
-    case Mode::kEq: return y == t;
-    case Mode::kNeq: return y != t;
-    case Mode::kLeaf: break;
-  }
-  return false;
-}
-
-// A node on a transformed column as one `x <= bound` test on the raw input: inputs up to `bound` take
-// the true branch iff low_true; NaN takes it iff nan_true. `constant`: every non-NaN input goes the
-// same way (bound is +inf).
-struct Decision {
-  float bound = 0.0f;
-  bool low_true = true;
-  bool nan_true = false;
-  bool constant = false;
-};
-
-Decision through_transform(const NodeView& view, const ColumnSource& source, Mode mode, double t, bool tracks, const std::string& place) {
-  if (source.transform == ColumnSource::Transform::kScale && (mode == Mode::kEq || mode == Mode::kNeq)) {
-    view.fail(place + ": BRANCH_EQ / BRANCH_NEQ on a Scaler's output", "an ordered comparison (LEQ, LT, GTE, GT) after a Scaler");
-  }
-  // Over the ordered non-NaN floats the test is monotone: a Scaler is monotone (its scale is non-zero)
-  // and a Binarizer a step, so the inputs that take one branch are all those up to some bound.
-  auto test = [&](std::uint32_t key) { return onnx_node_true(mode, transformed(source, from_order_key(key)), t, tracks); };
-  Decision d;
-  d.nan_true = onnx_node_true(mode, transformed(source, std::numeric_limits<float>::quiet_NaN()), t, tracks);
-  std::uint32_t low = order_key(-std::numeric_limits<float>::infinity());
-  std::uint32_t high = order_key(std::numeric_limits<float>::infinity());
-  d.low_true = test(low);
-  if (test(high) == d.low_true) {
-    d.constant = true;
-    d.bound = std::numeric_limits<float>::infinity();
-    return d;
-  }
-  while (high - low > 1) {  // invariant: test(low) == low_true, test(high) != low_true
-    const std::uint32_t middle = low + (high - low) / 2;
-    (test(middle) == d.low_true ? low : high) = middle;
-  }
-  d.bound = from_order_key(low);
-  return d;
-}
 
 class EnsembleBuilder {
  public:
@@ -200,7 +98,7 @@ void EnsembleBuilder::read_nodes() {
   modes_.resize(n);
   position_.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
-    modes_[i] = parse_mode(modes[i], view_, i);
+    modes_[i] = parse_branch_mode(modes[i], view_, i);
     position_.emplace_back(tree_ids_[i], node_ids_[i], i);
     if (node_ids_[i] == 0) tree_order_.push_back(tree_ids_[i]);
     if (modes_[i] != Mode::kLeaf && (features_[i] < 0 || static_cast<std::size_t>(features_[i]) >= columns_.size())) {
@@ -336,7 +234,7 @@ Tree EnsembleBuilder::build_tree(std::size_t root, std::int64_t tree_id) {
     if (source.transform != ColumnSource::Transform::kNone) {
       // The node tests a Scaler's or Binarizer's output: the test on the raw input is found through
       // ONNX Runtime's own float arithmetic (see through_transform).
-      const Decision d = through_transform(view_, source, mode, t, tracks, place);
+      const BranchDecision d = through_transform(view_, source, mode, t, tracks, place);
       const std::size_t low = d.low_true ? on_true : on_false;     // where inputs <= bound go
       const std::size_t high = d.low_true ? on_false : on_true;    // where inputs > bound go
       const std::size_t nan = d.nan_true ? on_true : on_false;
