@@ -14,7 +14,11 @@ PACKAGES=(
   libgtest-dev libgmock-dev   # tests
   libboost-dev libsimdjson-dev   # server: Boost.Beast/Asio HTTP, simdjson request parsing
   libbenchmark-dev libxgboost-dev wrk   # benchmarks (libxgboost is the baseline, linked into bench/ only)
+  chromium             # the web UI's browser tests (ui/tests/run.mjs drives /usr/bin/chromium headless)
 )
+# node and npm for the browser tests (npm ci in ui/): Debian's packages, unless a node with npm is
+# already installed (e.g. from NodeSource, whose nodejs package conflicts with Debian's npm).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -10,6 +10,7 @@
 #include "registry/record_json.h"
 #include "registry/registry.h"
 #include "tracing/prediction_id.h"
+#include "server/web_ui.h"
 
 namespace orchard {
 
@@ -204,6 +205,7 @@ HttpResponse OrchardService::dispatch(HttpRequest&& request) {
       response.body = metrics_text();
       return response;
     }
+    if (is_web_ui_path(path)) return handle_web_ui(request);
     if (path == "/ping" || path == "/health") {
       HttpResponse response;
       response.body = "{\"status\":\"ok\"}";
