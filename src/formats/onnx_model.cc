@@ -78,6 +78,7 @@ class GraphMapper {
   void apply_to_scores(const NodeView& view);
   std::shared_ptr<const onnx_format::LeafFunction> leaves(const Value& value) const;
   std::optional<double> scalar_constant(const Value& value, const NodeView& view) const;
+  int label_inputs(const NodeView& view) const;  // how many inputs are labels
   std::vector<std::int64_t> constant_integers(const NodeView& view, int k) const;
 
   const onnx::ModelProto& proto_;
@@ -336,6 +337,12 @@ std::shared_ptr<const onnx_format::LeafFunction> GraphMapper::leaves(const Value
   return it->second;
 }
 
+int GraphMapper::label_inputs(const NodeView& view) const {
+  int count = 0;
+  for (int k = 0; k < view.node().input_size(); ++k) count += input(view, k).kind == Value::Kind::kLabel ? 1 : 0;
+  return count;
+}
+
 std::optional<double> GraphMapper::scalar_constant(const Value& value, const NodeView& view) const {
   if (value.kind != Value::Kind::kConstant) return std::nullopt;
   const std::vector<double> values = onnx_format::tensor_reals(*value.constant, view.location());
@@ -394,12 +401,33 @@ void GraphMapper::apply_to_scores(const NodeView& view) {
 void GraphMapper::apply(const NodeView& view) {
   const onnx::NodeProto& node = view.node();
   const std::string& op = node.op_type();
-  bool reads_scores = false, reads_leaves = false, reads_features = false;
+  bool reads_scores = false, reads_leaves = false, reads_features = false, only_labels = node.input_size() > 0;
   for (int k = 0; k < node.input_size(); ++k) {
     const Value& value = input(view, k);
     reads_scores = reads_scores || value.kind == Value::Kind::kScores || value.kind == Value::Kind::kLabel;
     reads_leaves = reads_leaves || value.kind == Value::Kind::kLeaves;
     reads_features = reads_features || value.kind == Value::Kind::kFeatures;
+    only_labels = only_labels && (value.kind == Value::Kind::kLabel || value.kind == Value::Kind::kConstant);
+  }
+  if (only_labels && label_inputs(view) > 0) {
+    // Whatever is computed from labels (casts, label encoders, reshapes) is a label: never answered.
+    for (int k = 0; k < node.output_size(); ++k) {
+      if (!node.output(k).empty()) define(view, k, Value{Value::Kind::kLabel});
+    }
+    return;
+  }
+  if ((op == "Reshape" || op == "Flatten") && node.input_size() >= 1 && input(view, 0).kind == Value::Kind::kScores) {
+    // [N, K] scores reshaped to [N, K] (or [N] for one column): the same numbers.
+    const Value& scores = input(view, 0);
+    const std::int64_t width = scores.estimator->model.num_predictions();
+    bool same = op == "Flatten" ? view.integer("axis", 1) == 1 : false;
+    if (op == "Reshape") {
+      const auto shape = constant_integers(view, 1);
+      same = (shape.size() == 2 && (shape[0] == -1 || shape[0] == 0) && (shape[1] == width || shape[1] == -1)) ||
+             (shape.size() == 1 && shape[0] == -1 && width == 1);
+    }
+    define(view, 0, same ? scores : Value{Value::Kind::kLabel});
+    return;
   }
   const bool cast_to_real = op == "Cast" && (view.integer("to", 0) == onnx::TensorProto::FLOAT || view.integer("to", 0) == onnx::TensorProto::DOUBLE);
   if (onnx_format::folds_into_leaves(op) && !reads_features && (reads_leaves || reads_scores) && !(cast_to_real && !reads_leaves)) {

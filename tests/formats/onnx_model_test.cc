@@ -311,6 +311,30 @@ TEST(OnnxLinear, OneVersusRestLogisticThenL1NormalizerDividesBySum) {
   for (int k = 0; k < 3; ++k) EXPECT_NEAR(p[static_cast<std::size_t>(k)], s[k] / (s[0] + s[1] + s[2]), 1e-12);
 }
 
+TEST(OnnxGraph, LabelsMayBeProcessedAndScoresReshaped) {
+  // A classifier whose label goes through a LabelEncoder (never computed), and a regressor whose
+  // prediction is reshaped to [-1, 1] (still the answer).
+  OnnxBuilder classifier(1);
+  auto& node = classifier.ml_node("LinearClassifier", {"X"}, {"label", "scores"});
+  set_floats(node, "coefficients", {1.0f, -1.0f});
+  set_floats(node, "intercepts", {0.0f, 0.5f});
+  set_ints(node, "classlabels_ints", {0, 1});
+  set_string(node, "post_transform", "SOFTMAX");
+  auto& names = classifier.ml_node("LabelEncoder", {"label"}, {"label_name"});
+  set_ints(names, "keys_int64s", {0, 1});
+  testing::set_strings(names, "values_strings", {"no", "yes"});
+  classifier.output("label_name");
+  classifier.output("scores");
+  EXPECT_EQ(load(classifier).num_values(false), 2);
+
+  OnnxBuilder regressor(1);
+  set_floats(regressor.ml_node("LinearRegressor", {"X"}, {"y"}), "coefficients", {3.0f});
+  regressor.int64_initializer("shape", {-1, 1});
+  regressor.node("Reshape", "", {"y", "shape"}, {"variable"});
+  regressor.output("variable");
+  EXPECT_EQ(predict(load(regressor), {2.0})[0], 6.0);
+}
+
 TEST(OnnxGraph, OneInputPerColumnGivesNamedFeatures) {
   OnnxBuilder builder(1, "age");
   builder.add_input("income", 1);
