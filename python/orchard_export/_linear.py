@@ -1,6 +1,8 @@
 """Linear models: margin = intercept + coef . x, computed in double as scikit-learn does."""
 import numpy as np
 
+from ._trees import class_names
+
 
 def _linear_part(coef, intercept):
     coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
@@ -27,7 +29,7 @@ def logistic_regression(est):
     coef = np.asarray(est.coef_)
     classes = len(est.classes_)
     doc = {"input_precision": "float64", "num_outputs": coef.shape[0], "linear": _linear_part(coef, est.intercept_),
-           "output_names": [f"class_{c}" for c in est.classes_]}
+           "output_names": class_names(est)}
     if classes == 2:
         # ovr: [1 - expit(d), expit(d)]; multinomial: softmax([-d, d]) = [1 - expit(2d), expit(2d)].
         doc["transform"] = {"kind": "sigmoid_pair", "scale": 1.0 if _is_ovr(est) else 2.0}

@@ -57,8 +57,15 @@ def _class_probabilities(tree):
     return (proba / normalizer).tolist()
 
 
-def _class_names(est):
-    return [f"class_{c}" for c in est.classes_]
+def class_names(est):
+    """class_<label> per class, in predict_proba's column order (labels 0.0, 1.0 read as 0, 1)."""
+    names = []
+    for c in est.classes_:
+        c = c.item() if hasattr(c, "item") else c
+        if isinstance(c, float) and c.is_integer():
+            c = int(c)
+        names.append(f"class_{c}")
+    return names
 
 
 def decision_tree(est, classifier):
@@ -66,7 +73,7 @@ def decision_tree(est, classifier):
     doc = _float32_trees()
     if classifier:
         doc["num_outputs"] = len(est.classes_)
-        doc["output_names"] = _class_names(est)
+        doc["output_names"] = class_names(est)
         tree = sklearn_tree(est.tree_, _class_probabilities(est.tree_))
         tree["leaf_size"] = len(est.classes_)
     else:
@@ -92,7 +99,7 @@ def forest(est, classifier):
     doc["average_divisor"] = float(len(est.estimators_))
     if classifier:
         doc["num_outputs"] = len(est.classes_)
-        doc["output_names"] = _class_names(est)
+        doc["output_names"] = class_names(est)
     else:
         doc["num_outputs"] = 1
     return doc
@@ -121,7 +128,7 @@ def gradient_boosting(est, classifier):
             trees.append(tree)
     doc["trees"] = trees
     if classifier:
-        doc["output_names"] = _class_names(est)
+        doc["output_names"] = class_names(est)
         loss = est.loss
         if K == 1:
             # exponential loss: predict_proba = expit(2 * raw)
@@ -166,7 +173,7 @@ def hist_gradient_boosting(est, classifier, blocks, column_blocks):
     doc["trees"] = trees
     link = type(est._loss.link).__name__
     if classifier:
-        doc["output_names"] = _class_names(est)
+        doc["output_names"] = class_names(est)
         doc["transform"] = {"kind": "sigmoid_pair"} if K == 1 else {"kind": "softmax"}
     elif link == "LogLink":
         doc["transform"] = {"kind": "exp"}
