@@ -5,6 +5,7 @@
 //   build/bench/orchard_prediction_log_bench [--benchmark_repetitions=3]
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <unistd.h>
 
@@ -69,7 +70,7 @@ void BM_SqliteSinkWrite(benchmark::State& state) {
     std::vector<PredictionEntry> batch;
     for (std::size_t i = 0; i < entries_per_batch; ++i) batch.push_back(make_entry(c, rows_per_entry, 30));
     state.ResumeTiming();
-    sink->write(batch, sync);
+    sink->write(views_of(batch), sync);
     rows += entries_per_batch * rows_per_entry;
   }
   state.counters["records/s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
@@ -77,6 +78,31 @@ void BM_SqliteSinkWrite(benchmark::State& state) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
 BENCHMARK(BM_SqliteSinkWrite)->Args({1000, 1, 0})->Args({10, 100, 0})->Args({1, 1, 1})->Args({100, 1, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The same into PostgreSQL, when $ORCHARD_BENCH_POSTGRES names a database (its prediction_* tables
+// are created if needed; rows accumulate there).
+void BM_PostgresSinkWrite(benchmark::State& state) {
+  const char* url = std::getenv("ORCHARD_BENCH_POSTGRES");
+  if (!url || !*url) {
+    state.SkipWithError("set ORCHARD_BENCH_POSTGRES=postgresql://... to measure the PostgreSQL sink");
+    return;
+  }
+  const auto entries_per_batch = static_cast<std::size_t>(state.range(0));
+  const bool sync = state.range(1) != 0;
+  auto sink = SqlPredictionSink::open(url);
+  const auto c = context(30);
+  std::size_t rows = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<PredictionEntry> batch;
+    for (std::size_t i = 0; i < entries_per_batch; ++i) batch.push_back(make_entry(c, 1, 30));
+    state.ResumeTiming();
+    sink->write(views_of(batch), sync);
+    rows += entries_per_batch;
+  }
+  state.counters["records/s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_PostgresSinkWrite)->Args({1000, 0})->Args({1, 1})->Args({100, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The whole log from a request thread's point of view: enqueue one single-row entry (the cost on
 // the request path), with the writer draining in the background.

@@ -214,7 +214,7 @@ void DriftMonitor::drop_stale(std::int64_t epoch) {
   }
 }
 
-void DriftMonitor::observe(const PredictionEntry& entry) noexcept {
+void DriftMonitor::observe(const PredictionView& entry) noexcept {
   if (!entry.context) return;
   const PredictionContext& context = *entry.context;
   try {
@@ -243,8 +243,8 @@ void DriftMonitor::observe(const PredictionEntry& entry) noexcept {
 
     BucketedCounts::Bucket& bucket = series->live->at(epoch);
     const std::size_t nf = series->num_features;
-    std::size_t count = entry.ids.size();
-    if (nf) count = std::min(count, entry.rows.size() / nf);
+    std::size_t count = entry.count();
+    if (nf && static_cast<std::size_t>(entry.num_features()) != nf) count = 0;  // rows of another shape: not comparable
     bucket.rows += count;
     if (context.is_shadow()) bucket.shadow_rows += count;
     series->last_epoch = epoch;
@@ -254,13 +254,13 @@ void DriftMonitor::observe(const PredictionEntry& entry) noexcept {
     std::uint32_t* counts = bucket.counts.data();
     const ReferenceBins* const* distributions = series->distributions.data();
     const std::size_t* offsets = series->offsets.data();
-    const double* x = entry.rows.data();
+    const double* x = entry.rows;
     for (std::size_t r = 0; r < count; ++r, x += nf) {
       for (std::size_t f = 0; f < nf; ++f) ++counts[offsets[f] + distributions[f]->bin_of(x[f])];
     }
     const std::size_t no = series->num_outputs;
-    if (no && !entry.raw && entry.width == static_cast<int>(no) && entry.outputs.size() >= count * no) {
-      const double* y = entry.outputs.data();
+    if (no && !entry.raw && entry.width == static_cast<int>(no)) {
+      const double* y = entry.outputs;
       for (std::size_t r = 0; r < count; ++r, y += no) {
         for (std::size_t k = 0; k < no; ++k) ++counts[offsets[nf + k] + distributions[nf + k]->bin_of(y[k])];
       }

@@ -70,7 +70,7 @@ class DriftMonitor : public PredictionObserver {
   // Counts the entry's rows (entry.rows: count × num_features, NaN = missing) and outputs (count ×
   // entry.width; counted only for predictions — not raw margins — whose width is the profile's number
   // of outputs) at the current time, under (endpoint, model, version) of entry.context. Never throws.
-  void observe(const PredictionEntry& entry) noexcept override;
+  void observe(const PredictionView& entry) noexcept override;
 
   // Every version seen on `endpoint` within `window` (clamped to longest_window):
   //   {"endpoint", "window_seconds", "thresholds": {"watch", "alert"}, "min_rows",

@@ -47,12 +47,16 @@ OrchardService::OrchardService(Registry& registry, ServingCatalog& catalog, Serv
 void OrchardService::record(const std::shared_ptr<const PredictionContext>& trace, bool durable, const InferRequest& request,
                             InferResult& result) {
   if (!log_) return;
-  PredictionEntry entry;
-  entry.context = trace;
-  entry.ids.resize(request.count);
-  new_prediction_ids(entry.ids.data(), request.count);
-  entry.rows = request.rows;
-  entry.outputs = result.values;
+  // The ids go back in the response; the rest is copied into the log's ring (no allocation).
+  result.prediction_ids.resize(request.count);
+  new_prediction_ids(result.prediction_ids.data(), request.count);
+  PredictionView entry;
+  entry.context = trace.get();
+  entry.ids = result.prediction_ids.data();
+  entry.rows = request.rows.data();
+  entry.outputs = result.values.data();
+  entry.rows_count = request.count;
+  entry.num_features_count = trace->predictor->num_features();
   entry.width = result.width;
   entry.raw = request.raw;
   entry.durable = durable;
@@ -60,8 +64,7 @@ void OrchardService::record(const std::shared_ptr<const PredictionContext>& trac
   entry.request_id = request.request_id;
   entry.traceparent = request.traceparent;
   entry.caller = request.caller;
-  result.prediction_ids = entry.ids;
-  const auto ticket = log_->enqueue(std::move(entry));
+  const auto ticket = log_->enqueue(entry, trace);
   if (!ticket) throw PredictionLogFull();
   if (durable && !log_->wait_written(*ticket)) {
     throw PredictionLogFull("the prediction could not be recorded durably (see the server log); it was not acknowledged");

@@ -1,5 +1,7 @@
 #include "tracing/prediction_log.h"
 
+#include <algorithm>
+#include <cstring>
 #include <iostream>
 
 namespace orchard {
@@ -7,11 +9,105 @@ namespace {
 
 constexpr std::uint64_t kEarlyWriteRows = 4096;  // write without waiting for the interval
 constexpr std::size_t kFailedBatchesKept = 1024;  // durable waiters look their ticket up here
+constexpr std::size_t kMaxTextBytes = 1024;       // request id, traceparent and caller are cut beyond this
+
+// How an entry sits in the ring: this header, then the ids, rows, outputs and texts, padded to 8 bytes.
+struct SlotHeader {
+  std::uint64_t bytes;  // the whole slot; 0 marks the end of the ring's used space (continue at its start)
+  const PredictionContext* context;
+  std::uint64_t count;
+  double latency_us;
+  std::uint32_t num_features, width;
+  std::uint16_t request_id_size, traceparent_size, caller_size;
+  std::uint8_t raw, durable;
+};
+static_assert(sizeof(SlotHeader) % 8 == 0, "slots stay 8-byte aligned");
+
+std::size_t padded(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
+
+std::string_view cut(std::string_view text) { return text.substr(0, std::min(text.size(), kMaxTextBytes)); }
+
+std::size_t slot_bytes(const PredictionView& e) {
+  const std::size_t count = e.count();
+  return padded(sizeof(SlotHeader) + count * sizeof(PredictionId) +
+                count * (static_cast<std::size_t>(e.num_features()) + static_cast<std::size_t>(e.width)) * sizeof(double) +
+                cut(e.request_id).size() + cut(e.traceparent).size() + cut(e.caller).size());
+}
+
+// Writes the entry at `at` (REQUIRES: slot_bytes(e) bytes of room there).
+void write_slot(std::byte* at, const PredictionView& e, std::size_t bytes) {
+  SlotHeader header{};
+  header.bytes = bytes;
+  header.context = e.context;
+  header.count = e.count();
+  header.latency_us = e.latency_us;
+  header.num_features = static_cast<std::uint32_t>(e.num_features());
+  header.width = static_cast<std::uint32_t>(e.width);
+  const auto request_id = cut(e.request_id), traceparent = cut(e.traceparent), caller = cut(e.caller);
+  header.request_id_size = static_cast<std::uint16_t>(request_id.size());
+  header.traceparent_size = static_cast<std::uint16_t>(traceparent.size());
+  header.caller_size = static_cast<std::uint16_t>(caller.size());
+  header.raw = e.raw;
+  header.durable = e.durable;
+  std::memcpy(at, &header, sizeof header);
+  std::byte* p = at + sizeof header;
+  auto put = [&p](const void* data, std::size_t n) {
+    if (n) std::memcpy(p, data, n);
+    p += n;
+  };
+  put(e.ids, e.count() * sizeof(PredictionId));
+  put(e.rows, e.count() * header.num_features * sizeof(double));
+  put(e.outputs, e.count() * header.width * sizeof(double));
+  put(request_id.data(), request_id.size());
+  put(traceparent.data(), traceparent.size());
+  put(caller.data(), caller.size());
+}
+
+// The entry stored at `at`, as a view into the ring.
+PredictionView read_slot(const std::byte* at) {
+  SlotHeader header;
+  std::memcpy(&header, at, sizeof header);
+  const std::byte* p = at + sizeof header;
+  PredictionView v;
+  v.context = header.context;
+  v.rows_count = header.count;
+  v.num_features_count = static_cast<int>(header.num_features);
+  v.width = static_cast<int>(header.width);
+  v.raw = header.raw != 0;
+  v.durable = header.durable != 0;
+  v.latency_us = header.latency_us;
+  // The slot is 8-byte aligned, and so are the ids (16 bytes each) and doubles that follow the header.
+  v.ids = reinterpret_cast<const PredictionId*>(p);
+  p += header.count * sizeof(PredictionId);
+  v.rows = reinterpret_cast<const double*>(p);
+  p += header.count * header.num_features * sizeof(double);
+  v.outputs = reinterpret_cast<const double*>(p);
+  p += header.count * header.width * sizeof(double);
+  auto text = [&p](std::size_t n) {
+    std::string_view out(reinterpret_cast<const char*>(p), n);
+    p += n;
+    return out;
+  };
+  v.request_id = text(header.request_id_size);
+  v.traceparent = text(header.traceparent_size);
+  v.caller = text(header.caller_size);
+  return v;
+}
+
+std::uint64_t slot_size_at(const std::byte* at) {
+  std::uint64_t bytes;
+  std::memcpy(&bytes, at, sizeof bytes);
+  return bytes;
+}
 
 }  // namespace
 
 PredictionLog::PredictionLog(std::unique_ptr<PredictionSink> sink, PredictionLogOptions options)
-    : sink_(std::move(sink)), options_(options), thread_([this] { loop(); }) {}
+    : sink_(std::move(sink)),
+      options_(options),
+      ring_(new std::byte[padded(std::max<std::size_t>(options.buffer_bytes, 4096))]),
+      capacity_(padded(std::max<std::size_t>(options.buffer_bytes, 4096))),
+      thread_([this] { loop(); }) {}
 
 PredictionLog::~PredictionLog() {
   {
@@ -27,22 +123,35 @@ void PredictionLog::add_observer(PredictionObserver* observer) {
   observers_.push_back(observer);
 }
 
-std::optional<std::uint64_t> PredictionLog::enqueue(PredictionEntry&& entry) {
+std::optional<std::uint64_t> PredictionLog::enqueue(const PredictionView& entry, const std::shared_ptr<const PredictionContext>& context) {
   const std::size_t rows = entry.count();
-  const bool durable = entry.durable;
+  const std::size_t bytes = slot_bytes(entry);
   std::uint64_t ticket = 0;
   {
     std::lock_guard lock(mutex_);
-    if (queued_rows_ + rows > options_.max_queued_rows) {
+    const std::uint64_t offset = head_ % capacity_;
+    const std::uint64_t contiguous = capacity_ - offset;
+    const std::uint64_t needed = bytes <= contiguous ? bytes : contiguous + bytes;  // wrap: skip the ring's tail end
+    if (bytes > capacity_ / 2 || queued_rows_ + rows > options_.max_queued_rows || head_ - tail_ + needed > capacity_) {
       refused_rows_ += rows;
       return std::nullopt;
     }
+    std::uint64_t at = head_;
+    if (bytes > contiguous) {
+      const std::uint64_t end_marker = 0;
+      std::memcpy(ring_.get() + offset, &end_marker, sizeof end_marker);
+      at += contiguous;
+    }
+    write_slot(ring_.get() + at % capacity_, entry, bytes);
+    head_ = at + bytes;
+    auto& ref = contexts_[entry.context];  // allocates only the first time a context is seen
+    if (!ref.context) ref.context = context;
+    ++ref.queued_entries;
     queued_rows_ += rows;
-    queue_.push_back(std::move(entry));
     ticket = ++enqueued_entries_;
-    if (durable) ++durable_waiting_;
+    if (entry.durable) ++durable_waiting_;
   }
-  if (durable || queued_rows_ >= kEarlyWriteRows) wake_.notify_one();
+  if (entry.durable || queued_rows_ >= kEarlyWriteRows) wake_.notify_one();
   return ticket;
 }
 
@@ -96,6 +205,7 @@ std::uint64_t PredictionLog::apply_retention() {
 void PredictionLog::loop() {
   auto next_retention = std::chrono::steady_clock::now() + options_.retention_interval;
   const bool has_retention = options_.retention.max_age_ms || options_.retention.max_bytes;
+  std::vector<PredictionView> batch;  // views into the ring, reused from batch to batch
   std::unique_lock lock(mutex_);
   for (;;) {
     // Gather for one flush interval (group commit), unless asked to flush, stopping, a durable entry
@@ -113,26 +223,33 @@ void PredictionLog::loop() {
       next_retention = std::chrono::steady_clock::now() + options_.retention_interval;
       lock.lock();
     }
-    if (queue_.empty()) {
+    if (head_ == tail_) {
       if (stopping_) return;
       written_.notify_all();
       continue;
     }
-    std::vector<PredictionEntry> batch(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
-    queue_.clear();
+    // Producers write only beyond head_, so [tail_, end) can be read without the lock.
+    const std::uint64_t end = head_;
     const std::uint64_t first_ticket = written_entries_ + 1;
-    bool sync = false;
-    std::size_t rows = 0, durable = 0;
-    for (const PredictionEntry& entry : batch) {
-      rows += entry.count();
-      if (entry.durable) ++durable;
-    }
-    sync = durable > 0;
     lock.unlock();
+    batch.clear();
+    std::size_t rows = 0, durable = 0;
+    for (std::uint64_t at = tail_; at < end;) {
+      const std::byte* slot = ring_.get() + at % capacity_;
+      const std::uint64_t bytes = slot_size_at(slot);
+      if (bytes == 0) {  // the rest of the ring is unused: the next slot is at its start
+        at += capacity_ - at % capacity_;
+        continue;
+      }
+      batch.push_back(read_slot(slot));
+      rows += batch.back().count();
+      if (batch.back().durable) ++durable;
+      at += bytes;
+    }
     const auto started = std::chrono::steady_clock::now();
     bool ok = true;
     try {
-      sink_->write(batch, sync);
+      sink_->write(batch, durable > 0);
       written_rows_ += rows;
     } catch (const std::exception& e) {
       ok = false;
@@ -147,7 +264,7 @@ void PredictionLog::loop() {
     // "observed" (a drift report right after a prediction includes it).
     if (ok) {
       for (PredictionObserver* observer : observers_) {
-        for (const PredictionEntry& entry : batch) observer->observe(entry);
+        for (const PredictionView& entry : batch) observer->observe(entry);
       }
     }
     lock.lock();
@@ -155,14 +272,17 @@ void PredictionLog::loop() {
       failed_tickets_.emplace_back(first_ticket, first_ticket + batch.size() - 1);
       if (failed_tickets_.size() > kFailedBatchesKept) failed_tickets_.pop_front();
     }
+    for (const PredictionView& entry : batch) --contexts_[entry.context].queued_entries;
+    // A context nobody else holds any more (its route arm is gone, and with it perhaps the version's
+    // model) is let go once nothing queued uses it.
+    for (auto it = contexts_.begin(); it != contexts_.end();) {
+      it = it->second.queued_entries == 0 && it->second.context.use_count() == 1 ? contexts_.erase(it) : std::next(it);
+    }
+    tail_ = end;
     queued_rows_ -= rows;
     durable_waiting_ -= durable;
     written_entries_ += batch.size();
     written_.notify_all();
-    // The entries are destroyed outside the lock (their buffers may be large).
-    lock.unlock();
-    batch.clear();
-    lock.lock();
   }
 }
 

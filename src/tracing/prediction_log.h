@@ -1,16 +1,18 @@
 // The prediction log: every predicted row recorded off the request's path.
 //
-// Requests enqueue their rows (one PredictionEntry per request) into a bounded queue; a writer thread
-// writes them to the sink in batches (group commits) every flush interval, or at once when a batch is
-// big or a durable entry waits. Two modes, chosen per endpoint:
+// A request copies its rows into the log's ring buffer (one memcpy under a short lock; no allocation)
+// and leaves; a writer thread writes what the ring holds to the sink in batches (group commits) every
+// flush interval, or at once when a batch is big or a durable entry waits, reading the records in
+// place. Two modes, chosen per endpoint:
 //   async   (default) the response leaves at once. A crash of the server loses the entries queued
 //           since the last commit began: one flush interval (50 ms by default) plus the time that
 //           commit takes — about 100 ms under full load on a 2-core machine (measured by
 //           tests/server/trace_durability_test.cc).
 //   durable the caller waits (wait_written) until its entry is committed with fsync; a failed write
 //           fails the request.
-// A full queue refuses the entry — the server answers 503 and counts it — so nothing acknowledged is
-// ever dropped silently. Observers (drift monitoring) see every written entry on the writer thread.
+// A full ring (or more queued rows than allowed) refuses the entry — the server answers 503 and
+// counts it — so nothing acknowledged is ever dropped silently. Observers (drift monitoring) see
+// every written entry on the writer thread, before waiters are released.
 #pragma once
 
 #include <atomic>
@@ -22,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -30,17 +33,19 @@
 namespace orchard {
 
 // Sees each entry after it is written, on the writer thread (so it must be quick and never throw).
+// The view is valid only during the call.
 class PredictionObserver {
  public:
   virtual ~PredictionObserver() = default;
-  virtual void observe(const PredictionEntry& entry) = 0;
+  virtual void observe(const PredictionView& entry) = 0;
 };
 
 struct PredictionLogOptions {
   std::size_t max_queued_rows = std::size_t{1} << 20;
+  std::size_t buffer_bytes = std::size_t{64} << 20;  // the ring; an entry larger than half of it is refused
   std::chrono::milliseconds flush_interval{50};
-  RetentionPolicy retention;                      // applied on the writer thread
-  std::chrono::seconds retention_interval{60};   // how often the policy is checked
+  RetentionPolicy retention;                     // applied on the writer thread
+  std::chrono::seconds retention_interval{60};  // how often the policy is checked
 };
 
 class PredictionLog {
@@ -51,11 +56,14 @@ class PredictionLog {
   // Called before traffic starts (not thread-safe against the writer's use).
   void add_observer(PredictionObserver* observer);
 
-  // Queues the entry; returns its ticket, or nullopt if the queue is full (the caller answers 503).
-  std::optional<std::uint64_t> enqueue(PredictionEntry&& entry);
+  // Copies the entry into the ring (the view may be released on return); `context` is kept alive
+  // while the entry is queued. Returns its ticket, or nullopt if the log is full or the entry can
+  // never fit (the caller answers 503).
+  std::optional<std::uint64_t> enqueue(const PredictionView& entry, const std::shared_ptr<const PredictionContext>& context);
+  std::optional<std::uint64_t> enqueue(const PredictionEntry& entry) { return enqueue(entry.view(), entry.context); }
   // Waits until the entry with `ticket` is written; false if its write failed.
   bool wait_written(std::uint64_t ticket);
-  // Waits until everything enqueued so far is written.
+  // Waits until everything enqueued so far is written and observed.
   void flush();
 
   // Reads (everything enqueued before the call is written and observed first, so a prediction
@@ -77,15 +85,28 @@ class PredictionLog {
   double flush_seconds_total() const { return flush_seconds_total_.load(); }
 
  private:
+  struct ContextRef {
+    std::shared_ptr<const PredictionContext> context;
+    std::uint64_t queued_entries = 0;
+  };
+
   void loop();
   bool ticket_failed(std::uint64_t ticket) const;  // REQUIRES: mutex_ held
 
   std::unique_ptr<PredictionSink> sink_;
   PredictionLogOptions options_;
   std::vector<PredictionObserver*> observers_;
+
+  // The ring: entries are laid out one after another from tail_ to head_ (absolute byte positions;
+  // the offset is position % capacity). The writer reads [tail_, head_) without the lock: producers
+  // only ever write beyond head_.
+  std::unique_ptr<std::byte[]> ring_;
+  std::size_t capacity_ = 0;
+  std::uint64_t head_ = 0, tail_ = 0;
+  std::unordered_map<const PredictionContext*, ContextRef> contexts_;  // keeps queued entries' contexts alive
+
   std::mutex mutex_;
   std::condition_variable wake_, written_;
-  std::deque<PredictionEntry> queue_;
   std::uint64_t enqueued_entries_ = 0, written_entries_ = 0;
   std::deque<std::pair<std::uint64_t, std::uint64_t>> failed_tickets_;  // recent failed batches [first, last]
   bool stopping_ = false;

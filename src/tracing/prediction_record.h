@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/predictor.h"
@@ -26,23 +27,60 @@ struct PredictionContext {
   bool is_shadow() const { return arm.rfind("shadow:", 0) == 0; }
 };
 
-// One request's rows, as handed to the log on the request path (moved, never copied again).
+// One request's rows as the log sees them: views into memory someone else owns (the request's
+// buffers while it is enqueued, the log's ring buffer while it is written and observed).
+struct PredictionView {
+  const PredictionContext* context = nullptr;
+  const PredictionId* ids = nullptr;  // count(), increasing
+  const double* rows = nullptr;       // count() * num_features, in the version's feature order, NaN = missing
+  const double* outputs = nullptr;    // count() * width
+  std::size_t rows_count = 0;
+  int num_features_count = 0;
+  int width = 0;
+  bool raw = false;      // outputs are margins (a --raw request), not predictions
+  bool durable = false;  // the caller waits until this entry is committed
+  double latency_us = 0;           // model time of the whole request
+  std::string_view request_id;     // the client's X-Request-Id, if sent
+  std::string_view traceparent;    // the client's W3C traceparent, if sent
+  std::string_view caller;         // the API key's name once keys exist, else the client address
+
+  std::size_t count() const { return rows_count; }
+  int num_features() const { return num_features_count; }
+};
+
+// One request's rows with their own storage (tests, tools); view() lends them to the log.
 struct PredictionEntry {
   std::shared_ptr<const PredictionContext> context;
   std::vector<PredictionId> ids;  // one per row, increasing
   std::vector<double> rows;       // ids.size() * num_features, in the version's feature order, NaN = missing
   std::vector<double> outputs;    // ids.size() * width
   int width = 0;
-  bool raw = false;               // outputs are margins (a --raw request), not predictions
-  bool durable = false;           // the caller waits until this entry is committed
-  double latency_us = 0;          // model time of the whole request
-  std::string request_id;         // the client's X-Request-Id, if sent
-  std::string traceparent;        // the client's W3C traceparent, if sent
-  std::string caller;             // the API key's name once keys exist, else the client address
+  bool raw = false;
+  bool durable = false;
+  double latency_us = 0;
+  std::string request_id;
+  std::string traceparent;
+  std::string caller;
 
   std::size_t count() const { return ids.size(); }
-  int num_features() const { return context->predictor->num_features(); }
+  // The version's feature count; without a predictor (tests), what the rows hold per id.
+  int num_features() const {
+    if (context && context->predictor) return context->predictor->num_features();
+    return ids.empty() ? 0 : static_cast<int>(rows.size() / ids.size());
+  }
+  PredictionView view() const {
+    return {context.get(), ids.data(), rows.data(), outputs.data(), ids.size(), num_features(), width, raw, durable,
+            latency_us, request_id, traceparent, caller};
+  }
 };
+
+// Views of several entries (the entries must outlive the views).
+inline std::vector<PredictionView> views_of(const std::vector<PredictionEntry>& entries) {
+  std::vector<PredictionView> out;
+  out.reserve(entries.size());
+  for (const PredictionEntry& e : entries) out.push_back(e.view());
+  return out;
+}
 
 // One logged row, as read back.
 struct PredictionRecord {

@@ -51,8 +51,8 @@ class PredictionSink {
  public:
   virtual ~PredictionSink() = default;
   // Stores the entries atomically (one transaction). `sync`: commit durably (fsync) before returning.
-  // Throws Error(kIo) if it cannot.
-  virtual void write(const std::vector<PredictionEntry>& batch, bool sync) = 0;
+  // Throws Error(kIo) if it cannot. The views are valid only during the call.
+  virtual void write(const std::vector<PredictionView>& batch, bool sync) = 0;
 
   virtual std::optional<PredictionRecord> find(const PredictionId& id) = 0;
   virtual std::vector<PredictionRecord> search(const PredictionQuery& query) = 0;

@@ -46,20 +46,20 @@ CREATE TABLE IF NOT EXISTS prediction_feedback (
 );
 )sql";
 
-SqlParam optional_text(const std::string& text) {
+SqlParam optional_text(std::string_view text) {
   if (text.empty()) return nullptr;
-  return text;
+  return std::string(text);
 }
 
 // The parameters of row r of `entry`, in prediction_rows' column order. Blobs point into the entry
 // (which outlives the statement): no copy of the inputs on the writer.
-std::vector<SqlParam> row_params(const PredictionEntry& entry, std::size_t r, std::int64_t context) {
+std::vector<SqlParam> row_params(const PredictionView& entry, std::size_t r, std::int64_t context) {
   const std::size_t nf = static_cast<std::size_t>(entry.num_features()), width = static_cast<std::size_t>(entry.width);
   return {SqlBlobView{entry.ids[r].bytes.data(), 16},
           context,
           std::int64_t{entry.raw},
-          SqlBlobView{entry.rows.data() + r * nf, nf * sizeof(double)},
-          SqlBlobView{entry.outputs.data() + r * width, width * sizeof(double)},
+          SqlBlobView{entry.rows + r * nf, nf * sizeof(double)},
+          SqlBlobView{entry.outputs + r * width, width * sizeof(double)},
           entry.latency_us,
           optional_text(entry.request_id),
           optional_text(entry.traceparent),
@@ -122,7 +122,7 @@ std::int64_t SqlPredictionSink::context_id(const PredictionContext& context) {
   return id;
 }
 
-void SqlPredictionSink::write(const std::vector<PredictionEntry>& batch, bool sync) {
+void SqlPredictionSink::write(const std::vector<PredictionView>& batch, bool sync) {
   if (batch.empty()) return;
   std::lock_guard lock(mutex_);
   if (!postgres_) {
@@ -136,8 +136,8 @@ void SqlPredictionSink::write(const std::vector<PredictionEntry>& batch, bool sy
   }
   // Contexts are resolved (and inserted on first sight) before the batch's transaction.
   std::map<const PredictionContext*, std::int64_t> context_ids;
-  for (const PredictionEntry& entry : batch) {
-    if (!context_ids.count(entry.context.get())) context_ids.emplace(entry.context.get(), context_id(*entry.context));
+  for (const PredictionView& entry : batch) {
+    if (!context_ids.count(entry.context)) context_ids.emplace(entry.context, context_id(*entry.context));
   }
 
   begin();
@@ -145,9 +145,9 @@ void SqlPredictionSink::write(const std::vector<PredictionEntry>& batch, bool sy
     if (!postgres_) {
       // SQLite: one prepared statement, stepped per row.
       std::vector<std::vector<SqlParam>> rows;
-      for (const PredictionEntry& entry : batch) {
+      for (const PredictionView& entry : batch) {
         for (std::size_t r = 0; r < entry.count(); ++r) {
-          rows.push_back(row_params(entry, r, context_ids[entry.context.get()]));
+          rows.push_back(row_params(entry, r, context_ids[entry.context]));
         }
       }
       db_->execute_many("INSERT OR IGNORE INTO prediction_rows (id, context, raw, inputs, outputs, latency_us, request_id, traceparent, caller) "
@@ -169,7 +169,7 @@ void SqlPredictionSink::write(const std::vector<PredictionEntry>& batch, bool sy
         sql.clear();
         rows_in_statement = 0;
       };
-      for (const PredictionEntry& entry : batch) {
+      for (const PredictionView& entry : batch) {
         for (std::size_t r = 0; r < entry.count(); ++r) {
           if (rows_in_statement) sql += ',';
           sql += '(';
@@ -177,7 +177,7 @@ void SqlPredictionSink::write(const std::vector<PredictionEntry>& batch, bool sy
             sql += (c ? ",?" : "?") + std::to_string(params.size() + 1 + static_cast<std::size_t>(c));
           }
           sql += ')';
-          auto row = row_params(entry, r, context_ids[entry.context.get()]);
+          auto row = row_params(entry, r, context_ids[entry.context]);
           params.insert(params.end(), std::make_move_iterator(row.begin()), std::make_move_iterator(row.end()));
           if (++rows_in_statement == kRowsPerStatement) flush();
         }

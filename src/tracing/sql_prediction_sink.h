@@ -32,7 +32,7 @@ class SqlPredictionSink final : public PredictionSink {
   // "postgresql://..." opens PostgreSQL; anything else is the path of a SQLite file.
   static std::unique_ptr<SqlPredictionSink> open(const std::string& location);
 
-  void write(const std::vector<PredictionEntry>& batch, bool sync) override;
+  void write(const std::vector<PredictionView>& batch, bool sync) override;
   std::optional<PredictionRecord> find(const PredictionId& id) override;
   std::vector<PredictionRecord> search(const PredictionQuery& query) override;
   std::vector<bool> add_feedback(const std::vector<Feedback>& items) override;

@@ -120,7 +120,7 @@ class DriftMonitorTest : public ::testing::Test {
       entry.raw = raw;
       entry.outputs.resize(n * static_cast<std::size_t>(entry.width));
       data_->predictor->predict_rows(entry.rows.data(), n, entry.outputs.data(), raw);
-      monitor.observe(entry);
+      monitor.observe(entry.view());
     }
   }
 
@@ -276,7 +276,7 @@ TEST_F(DriftMonitorTest, WindowsExpire) {
   // The next observation drops versions unseen for the longest window.
   PredictionEntry other;
   other.context = context("@production", 2);
-  monitor->observe(other);
+  monitor->observe(other.view());
   EXPECT_TRUE(monitor->report("churn", 2h)["versions"].empty());  // no rows: not listed
   EXPECT_LT(monitor->bucket_bytes(), 2h / 1min * 64);  // only version 2's empty ring is left
 }
@@ -459,7 +459,7 @@ TEST(DriftMonitor, AProfileWithTooManyBinsIsReportedNotCounted) {
   entry.context = context;
   entry.ids.resize(1);
   entry.rows.assign(1500, 1.0);
-  monitor.observe(entry);
+  monitor.observe(entry.view());
   const auto version = monitor.report("wide", 1h)["versions"][0];
   EXPECT_EQ(version["status"], "profile_unreadable");
   EXPECT_NE(version["problem"].get<std::string>().find("16500 bins"), std::string::npos) << version.dump();

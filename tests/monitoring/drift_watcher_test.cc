@@ -35,7 +35,7 @@ class DriftWatcherTest : public ::testing::Test {
     entry.context = context;
     entry.ids.resize(500);
     entry.rows.assign(500, 95.0);
-    monitor_.observe(entry);
+    monitor_.observe(entry.view());
   }
 
   DriftWatcherOptions options(const std::string& url) const {

@@ -47,7 +47,7 @@ TEST(PredictionLog, WritesEntriesThatCanBeFound) {
   PredictionLog log(SqlPredictionSink::open(path));
   PredictionEntry e = entry(3);
   const auto ids = e.ids;
-  ASSERT_TRUE(log.enqueue(std::move(e)));
+  ASSERT_TRUE(log.enqueue(e));
   const auto found = log.find(ids[0]);  // flushes first
   ASSERT_TRUE(found);
   ASSERT_EQ(found->inputs.size(), 6u) << "one value per feature, in the version's order";
@@ -66,7 +66,7 @@ TEST(PredictionLog, WritesEntriesThatCanBeFound) {
 // A sink that blocks until released (to fill the queue) and can be told to fail.
 class GatedSink : public PredictionSink {
  public:
-  void write(const std::vector<PredictionEntry>& batch, bool sync) override {
+  void write(const std::vector<PredictionView>& batch, bool sync) override {
     std::unique_lock lock(mutex);
     open.wait(lock, [this] { return released; });
     if (fail) throw Error(ErrorKind::kIo, "disk full");
@@ -146,9 +146,36 @@ TEST(PredictionLog, DurableEntriesWaitForTheirCommitAndLearnOfAFailure) {
   EXPECT_EQ(log.failed_rows(), 1u);
 }
 
+TEST(PredictionLog, TheRingWrapsAroundWithoutLosingOrMixingEntries) {
+  PredictionLogOptions options;
+  options.buffer_bytes = 8192;  // a few entries at a time: the ring wraps many times
+  options.flush_interval = std::chrono::milliseconds(1);
+  PredictionLog log(SqlPredictionSink::open(testing::temp_dir() + "/log-wrap.db"), options);
+  std::vector<PredictionEntry> sent;
+  for (int i = 0; i < 300; ++i) {
+    PredictionEntry e = entry(1 + static_cast<std::size_t>(i % 7));
+    for (std::size_t k = 0; k < e.rows.size(); ++k) e.rows[k] = i * 1000 + static_cast<double>(k);
+    e.request_id = "request-" + std::to_string(i);
+    // A full ring refuses; the writer frees it within a flush interval.
+    while (!log.enqueue(e)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    sent.push_back(std::move(e));
+  }
+  log.flush();
+  for (const PredictionEntry& e : sent) {
+    for (std::size_t r = 0; r < e.count(); ++r) {
+      const auto found = log.find(e.ids[r]);
+      ASSERT_TRUE(found) << e.request_id;
+      EXPECT_EQ(found->request_id, e.request_id);
+      EXPECT_EQ(found->inputs, std::vector<double>(e.rows.begin() + static_cast<long>(r * 6), e.rows.begin() + static_cast<long>(r * 6 + 6)));
+    }
+  }
+  // An entry that can never fit (more than half the ring) is refused at once.
+  EXPECT_FALSE(log.enqueue(entry(200)));
+}
+
 class CountingObserver : public PredictionObserver {
  public:
-  void observe(const PredictionEntry& e) override { rows += e.count(); }
+  void observe(const PredictionView& e) override { rows += e.count(); }
   std::atomic<std::size_t> rows{0};
 };
 

@@ -76,7 +76,7 @@ TEST_P(SqlPredictionSinkTest, RoundTripsEveryFieldExactly) {
   const PredictionId id = e.ids[0];
   std::vector<PredictionEntry> batch;
   batch.push_back(std::move(e));
-  sink_->write(batch, /*sync=*/true);
+  sink_->write(views_of(batch), /*sync=*/true);
   const auto found = sink_->find(id);
   ASSERT_TRUE(found);
   EXPECT_EQ(found->id, id);
@@ -105,7 +105,7 @@ TEST_P(SqlPredictionSinkTest, SearchesFilterAndPageNewestFirst) {
   for (int i = 0; i < 5; ++i) batch.push_back(entry(context("churn", 1, "@production"), 3));
   batch.push_back(entry(context("churn", 2, "shadow:2"), 4));
   batch.push_back(entry(context("other", 1, "1"), 2));
-  sink_->write(batch, false);
+  sink_->write(views_of(batch), false);
 
   PredictionQuery all;
   all.limit = 1000;
@@ -147,7 +147,7 @@ TEST_P(SqlPredictionSinkTest, FeedbackAttachesToKnownPredictionsOnly) {
   std::vector<PredictionEntry> batch;
   batch.push_back(entry(context("churn", 1, "@production"), 3));
   const auto ids = batch[0].ids;
-  sink_->write(batch, false);
+  sink_->write(views_of(batch), false);
   const auto found = sink_->add_feedback({{ids[0], 1.0}, {new_prediction_id(), 0.0}, {ids[1], 0.0}});
   EXPECT_EQ(found, (std::vector<bool>{true, false, true}));
   EXPECT_EQ(sink_->find(ids[0])->label, 1.0);
@@ -165,7 +165,7 @@ TEST_P(SqlPredictionSinkTest, TrafficPerArmOverAWindow) {
   batch.push_back(entry(context("churn", 1, "@production"), 2, 30));
   batch.push_back(entry(context("churn", 2, "@staging"), 2, 50));
   batch.push_back(entry(context("other", 3, "3"), 5, 70));
-  sink_->write(batch, false);
+  sink_->write(views_of(batch), false);
   const auto arms = sink_->traffic("churn", unix_ms_now() - 60000, unix_ms_now() + 1000);
   ASSERT_EQ(arms.size(), 2u);
   EXPECT_EQ(arms[0].arm, "@production");
@@ -181,12 +181,12 @@ TEST_P(SqlPredictionSinkTest, TrafficPerArmOverAWindow) {
 TEST_P(SqlPredictionSinkTest, RetentionByAgeRemovesOnlyOlderRows) {
   std::vector<PredictionEntry> old_batch;
   old_batch.push_back(entry(context("churn", 1, "1"), 10));
-  sink_->write(old_batch, false);
+  sink_->write(views_of(old_batch), false);
   sink_->add_feedback({{old_batch[0].ids[0], 1.0}});
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   std::vector<PredictionEntry> new_batch;
   new_batch.push_back(entry(context("churn", 1, "1"), 4));
-  sink_->write(new_batch, false);
+  sink_->write(views_of(new_batch), false);
   RetentionPolicy policy;
   policy.max_age_ms = 400;  // between the two batches, with room for a slow machine
   EXPECT_EQ(sink_->apply_retention(policy), 10u);
@@ -200,7 +200,7 @@ TEST_P(SqlPredictionSinkTest, RetentionBySizeKeepsTheNewestUnderTheLimit) {
   for (int b = 0; b < 20; ++b) {
     std::vector<PredictionEntry> batch;
     batch.push_back(entry(context("churn", 1, "1"), 500));
-    sink_->write(batch, false);
+    sink_->write(views_of(batch), false);
   }
   const std::int64_t before = sink_->size_bytes();
   ASSERT_GT(before, 0);
