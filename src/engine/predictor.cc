@@ -13,6 +13,7 @@ namespace {
 constexpr std::size_t kRowsPerTask = 512;
 // Rows run through the input steps at a time in the batch path: bounds the per-thread column buffer.
 constexpr std::size_t kStepRows = 256;
+constexpr std::size_t kStepValues = std::size_t{1} << 18;  // 2 MB of columns per thread at most (beyond one row)
 }  // namespace
 
 namespace {
@@ -60,12 +61,14 @@ void Predictor::margins_with_steps(const double* rows, std::size_t n, double* ma
     kernel_->margins_row(columns, margins);
     return;
   }
-  // Wide models (one row) and batches: a per-thread buffer of at most kStepRows rows, grown once.
+  // Wide models (one row) and batches: a per-thread buffer of at most kStepRows rows and
+  // kStepValues values (a one-hot step may produce millions of columns), grown once.
+  const std::size_t chunk = std::clamp<std::size_t>(kStepValues / std::max<std::size_t>(nc, 1), 1, kStepRows);
   thread_local std::vector<double> columns;
-  if (columns.size() < std::min(n, kStepRows) * nc) columns.resize(std::min(n, kStepRows) * nc);
+  if (columns.size() < std::min(n, chunk) * nc) columns.resize(std::min(n, chunk) * nc);
   const std::size_t no = static_cast<std::size_t>(model_.num_outputs);
-  for (std::size_t start = 0; start < n; start += kStepRows) {
-    const std::size_t m = std::min(kStepRows, n - start);
+  for (std::size_t start = 0; start < n; start += chunk) {
+    const std::size_t m = std::min(chunk, n - start);
     for (std::size_t r = 0; r < m; ++r) steps_.apply(rows + (start + r) * nf, columns.data() + r * nc);
     if (single) kernel_->margins_row(columns.data(), margins);
     else kernel_->margins_block(columns.data(), m, margins + start * no);

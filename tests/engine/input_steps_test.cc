@@ -176,6 +176,37 @@ TEST(InputSteps, PredictorRunsStepsOnEveryPath) {
   EXPECT_DOUBLE_EQ(out, 0.25 + linear + 4.0);
 }
 
+TEST(InputSteps, WideOneHotStepsRunInBoundedChunks) {
+  // 30 000 one-hot columns: the batch path runs the steps a few rows at a time (a bounded per-thread
+  // buffer) and must give the single-row answers on every chunk boundary.
+  Model model;
+  model.source_format = "test";
+  model.features = {Feature{"code", FeatureType::kNumeric, {}}};
+  InputStep wide = step(InputStepKind::kOneHot, 0);
+  for (int k = 0; k < 30000; ++k) wide.values.push_back(k);
+  model.input_steps = {wide};
+  model.num_outputs = 1;
+  model.base_margin = {0.0};
+  model.output_names = {"prediction"};
+  model.has_linear = true;
+  model.linear.num_features = 30000;
+  model.linear.num_groups = 1;
+  for (int k = 0; k < 30000; ++k) model.linear.weights.push_back(0.5 * k);
+  model.linear.bias = {1.0};
+  const Predictor predictor(model, "test");
+  std::vector<double> rows;
+  for (int r = 0; r < 100; ++r) rows.push_back((r * 7919) % 31000);  // some beyond the categories
+  std::vector<double> batch(rows.size());
+  predictor.predict_rows(rows.data(), rows.size(), batch.data(), false);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const double expected = rows[r] < 30000 ? 1.0 + 0.5 * rows[r] : 1.0;
+    EXPECT_EQ(batch[r], expected) << "row " << r;
+    double single = 0;
+    predictor.predict_row(&rows[r], &single, false);
+    EXPECT_EQ(single, expected) << "row " << r;
+  }
+}
+
 TEST(InputSteps, CategoryCodeIsThePositionOfTheName) {
   const Feature plan{"plan", FeatureType::kCategorical, {"basic", "premium"}};
   EXPECT_EQ(category_code(plan, "premium"), 1.0);
