@@ -14,9 +14,10 @@ function widthOf(el) {
 export function timeChart(container, {title, series, xs, height = 220, yLabel = '', format = v => v, xWindow = 0}) {
   const el = h('div', {class: 'chart', 'data-chart': title});
   container.append(el);
+  let lastX = xs.length ? xs[xs.length - 1] : Date.now() / 1000;  // with xWindow: the newest xWindow seconds are shown
   const opts = {
     title, width: widthOf(container), height,
-    scales: {x: xWindow ? {time: true, range: (u, min, max) => [max - xWindow, max]} : {time: true}, y: {range: (u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max * 1.1 : 1]}},
+    scales: {x: xWindow ? {time: true, range: () => [lastX - xWindow, lastX]} : {time: true}, y: {range: (u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max * 1.1 : 1]}},
     axes: [{}, {label: yLabel, values: (u, ticks) => ticks.map(format), size: 70}],
     series: [{}, ...series.map((s, i) => ({label: s.label, stroke: color(i), width: 2, spanGaps: false, value: (u, v) => v === null || v === undefined ? '—' : format(v)}))],
   };
@@ -26,6 +27,7 @@ export function timeChart(container, {title, series, xs, height = 220, yLabel = 
   return {
     element: el,
     update(newXs, newSeries) {
+      if (newXs.length) lastX = newXs[newXs.length - 1];
       if (newSeries.length !== series.length || newSeries.some((s, i) => s.label !== series[i].label)) {
         series = newSeries;
         plot.destroy();

@@ -275,6 +275,7 @@ try {
     await open('#/overview', '[data-testid=overview-table] [data-endpoint=churn]');
     const share = await page.locator('[data-testid=overview-table] tr[data-endpoint=churn]', {hasText: '@staging'}).locator('[data-testid=share]').innerText();
     assert(parseFloat(share) > 50, `the overview should show @staging taking most of the last hour's traffic; it shows ${share}`);
+    await page.waitForFunction(() => !document.querySelector('[data-testid=overview-table]').innerText.includes('measuring'), null, {timeout: 10000});
     await shot('overview-after-traffic');
   });
 

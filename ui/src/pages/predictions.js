@@ -106,7 +106,7 @@ async function renderOne(ctx, id) {
         h('dt', null, 'Git commit'), h('dd', {class: 'mono'}, lineage.source?.git_commit || '—'),
         h('dt', null, 'Training data'), h('dd', {class: 'mono'}, lineage.dataset ? `${lineage.dataset.path} · ${lineage.dataset.rows} rows · sha256 ${shortSha(lineage.dataset.sha256)}` : 'not recorded'),
         h('dt', null, 'Version created'), h('dd', null, `${when(lineage.created_at)} by ${lineage.created_by ?? '—'}`),
-        h('dt', null, 'Metrics at push'), h('dd', null, Object.entries(lineage.metrics || {}).map(([k, v]) => chip(`${k} ${num(v, 4)}`)))))),
+        h('dt', null, 'Metrics at push'), h('dd', null, Object.entries(lineage.metrics || {}).map(([k, v]) => chip(`${k} ${num(v, 4)}`)), Object.keys(lineage.metrics || {}).length ? '' : 'none')))),
     section('Inputs as the model saw them', table([
       {label: 'Feature', cell: ([k]) => k}, {label: 'Value', class: 'num', cell: ([, v]) => v === null ? 'missing' : num(v, 6)}], inputs, {testid: 'prediction-inputs'})),
     h('p', null, link(`#/predictions?endpoint=${enc(p.endpoint)}`, `‹ other predictions of ${p.endpoint}`)));

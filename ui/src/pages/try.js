@@ -40,6 +40,23 @@ export async function render(ctx) {
     h('option', {value: 'v2'}, 'Open Inference Protocol v2 (/v2/models/NAME/infer)'));
   if (pinned) protocol.value = 'v2';
   const submit = h('button', {type: 'submit', 'data-testid': 'try-submit'}, 'Predict');
+  // A starting point: the inputs of this endpoint's latest logged prediction.
+  const prefill = h('button', {type: 'button', class: 'secondary', 'data-testid': 'try-prefill', onclick: async () => {
+    try {
+      const page = await api(`/api/v1/predictions?endpoint=${enc(name)}&limit=1&shadows=0`);
+      const last = page.predictions[0];
+      if (!last || Array.isArray(last.inputs)) {
+        fill(result, errorBox({title: 'Nothing to copy:', message: `${name} has no logged prediction with named inputs yet.`, hint: 'Type the values in, or send a request first.'}));
+        return;
+      }
+      for (const [feature, {input, feature: f}] of inputs) {
+        const value = last.inputs[feature];
+        input.value = value === null || value === undefined ? '' : (f.categories && f.categories.length ? (f.categories[value] ?? '') : String(value));
+      }
+    } catch (err) {
+      fill(result, errorBox(err));
+    }
+  }}, 'Fill from the latest prediction');
   const result = h('div', {'data-testid': 'try-result'});
   const form = h('form', {onsubmit: async e => {
     e.preventDefault();
@@ -63,7 +80,7 @@ export async function render(ctx) {
       submit.disabled = false;
     }
   }}, h('div', {class: 'form-grid', 'data-testid': 'try-form'}, fields),
-    h('div', {class: 'row'}, h('label', null, 'Protocol', protocol), submit));
+    h('div', {class: 'row'}, h('label', null, 'Protocol', protocol), submit, prefill));
 
   async function send(row) {
     let path, body;
