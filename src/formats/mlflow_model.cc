@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/file_bytes.h"
+#include "formats/model_loader.h"
 
 namespace orchard {
 namespace {
@@ -48,6 +49,26 @@ FeatureType column_type(const std::string& type, const std::string& name, const 
 
 // Column names and types from the signature's inputs (a JSON string). Tensor-based signatures name no
 // columns: they give nothing.
+// Refuses, with what to do instead, a flavor's model file that no loader reads: pickles (the
+// scikit-learn API of LightGBM and XGBoost under some MLflow versions) and XGBoost's deprecated binary
+// format.
+void check_model_file(const std::string& bytes, const std::string& flavor, const std::string& where) {
+  for (const ModelLoader* loader : model_loaders()) {
+    if (loader->recognizes(bytes)) return;
+  }
+  const bool pickle = bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x80 && bytes[1] >= 2 && bytes[1] <= 5;
+  if (pickle) {
+    throw_invalid_model(where, "the " + flavor + " flavor's model file is a Python pickle, which Orchard never loads",
+                        flavor == "lightgbm" ? "a Booster saved as text (booster_.save_model), logged with mlflow.lightgbm"
+                                             : "the model saved in its library's own format");
+  }
+  if (flavor == "xgboost") {
+    throw_invalid_model(where, "the xgboost flavor's model file is neither XGBoost JSON nor UBJSON (the deprecated binary format?)",
+                        "mlflow.xgboost.log_model(..., model_format=\"json\") or \"ubj\"");
+  }
+  throw_invalid_model(where, "the " + flavor + " flavor's model file is not a format Orchard reads", "an ONNX, XGBoost JSON/UBJSON or LightGBM text model");
+}
+
 std::vector<BundleFeature> signature_features(const YAML::Node& root, const std::string& where) {
   const YAML::Node inputs = root["signature"] ? root["signature"]["inputs"] : YAML::Node();
   const std::string text = scalar(inputs);
@@ -150,6 +171,7 @@ MlflowBundle read_mlflow_directory(const std::string& directory) {
     const fs::path file = inside(dir, bundle.model_file, where, "data");
     if (fs::is_directory(file)) throw_invalid_model(where, "data \"" + bundle.model_file + "\" is a directory", "a model file");
     bundle.model_bytes = read_file_bytes(file.string(), kMaxModelBytes);
+    check_model_file(bundle.model_bytes, bundle.flavor, file.string());
     bundle.features = signature_features(root, mlmodel);
     if (bundle.features.empty()) bundle.features = example_features(root, dir, mlmodel);
     bundle.has_features = !bundle.features.empty();

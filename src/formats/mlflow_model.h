@@ -6,7 +6,8 @@
 //
 // MLflow directories: the MLmodel file (YAML) names the flavors. Orchard reads the onnx, xgboost and
 // lightgbm flavors (in that order of preference), from the flavor's `data` (or `model_data`) path,
-// which must stay inside the directory. Feature names and types come from the `signature` inputs
+// which must stay inside the directory, and which a loader must recognize (pickles and XGBoost's
+// deprecated binary format are refused with what to do instead). Feature names and types come from the `signature` inputs
 // (column specs: double/float -> numeric, long/integer/boolean -> integer, string -> categorical);
 // without a signature, names come from the saved input example (pandas "split" orient or records).
 // The sklearn flavor is refused with a message pointing to `python3 -m orchard_export` (Orchard never

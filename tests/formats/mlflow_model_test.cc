@@ -205,6 +205,16 @@ TEST(MlflowDirectory, BrokenMlmodelFilesAreRefusedWithTheReason) {
   names[5] = "something_else";
   EXPECT_NE(refusal(mlflow_dir("renamed", "flavors:\n  xgboost:\n    data: model.xgb\n" + signature(names), xgb, "model.xgb")).find("mean_compactness"),
             std::string::npos);
+  // Model files no loader reads: a pickle, XGBoost's deprecated binary format.
+  {
+    const std::string dir = mlflow_dir("pickle", "flavors:\n  lightgbm:\n    data: model.pkl\n");
+    std::ofstream(fs::path(dir) / "model.pkl") << std::string("\x80\x04\x95\x10", 4) << "lightgbm.sklearn";
+    EXPECT_NE(refusal(dir).find("Python pickle"), std::string::npos);
+    const std::string xgb_dir = mlflow_dir("xgb_binary", "flavors:\n  xgboost:\n    data: model.xgb\n");
+    std::ofstream(fs::path(xgb_dir) / "model.xgb") << "binf" << std::string(40, '\0');
+    const std::string message = refusal(xgb_dir);
+    EXPECT_NE(message.find("model_format"), std::string::npos) << message;
+  }
   // A missing model file is a missing file.
   EXPECT_ERROR_KIND(load_model_file(mlflow_dir("missing", "flavors:\n  onnx:\n    data: model.onnx\n")), ErrorKind::kNotFound);
   // A directory that is not an MLflow model.
