@@ -179,8 +179,11 @@ Tree EnsembleBuilder::build_tree(std::size_t root, std::int64_t tree_id) {
   Tree tree;
   tree.leaf_size = num_outputs_;
   tree.group = num_outputs_ == 1 ? 0 : -1;
-  // A node budget: twice the file's nodes, plus slack for EQ/NEQ pairs and copies of shared subtrees.
-  const std::size_t budget = 4 * node_ids_.size() + 4096;
+  // A node budget over the whole ensemble: EQ/NEQ nodes become two nodes each, and subtrees reached
+  // from several nodes (onnxmltools writes a LightGBM category set as a chain of BRANCH_EQ nodes that
+  // share their true branch) are copied; a million extra nodes covers real models, and a cycle or a
+  // file built to explode is stopped there.
+  const std::size_t budget = 4 * node_ids_.size() + (std::size_t{1} << 20);
   std::vector<double> values;
   // (ONNX node, IR slot to point at it: index of the IR parent and which child; parent -1 = root).
   struct Work {

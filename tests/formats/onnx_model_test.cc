@@ -136,6 +136,28 @@ TEST(OnnxTreeModes, EveryModeDecidesLikeOnnxRuntimeOnEveryEdgeInput) {
   EXPECT_GT(refused, 0);
 }
 
+TEST(OnnxTreeModes, CategoryChainsOfEqualityNodesSharingTheirTrueBranch) {
+  // onnxmltools writes a LightGBM category set {1, 4, 7} as BRANCH_EQ nodes chained through their
+  // false branches, all sending matches to one subtree (here a split on column 1).
+  OnnxBuilder builder(2);
+  EnsembleSpec spec;
+  spec.branch(0, 0, "BRANCH_EQ", 0, 1.0f, 10, 1);
+  spec.branch(0, 1, "BRANCH_EQ", 0, 4.0f, 10, 2);
+  spec.branch(0, 2, "BRANCH_EQ", 0, 7.0f, 10, 3);
+  spec.leaf(0, 3, {{0, -1.0f}});
+  spec.branch(0, 10, "BRANCH_LEQ", 1, 0.5f, 11, 12);
+  spec.leaf(0, 11, {{0, 10.0f}});
+  spec.leaf(0, 12, {{0, 20.0f}});
+  spec.write(builder.ml_node("TreeEnsembleRegressor", {"X"}, {"Y"}), false);
+  builder.output("Y");
+  const Predictor predictor = load(builder);
+  for (double category : {1.0, 4.0, 7.0}) {
+    EXPECT_EQ(predict(predictor, {category, 0.0})[0], 10.0) << category;
+    EXPECT_EQ(predict(predictor, {category, 1.0})[0], 20.0) << category;
+  }
+  for (double other : {0.0, 2.0, 4.5, 3.9999998, 7.0000005, -1.0, kNan}) EXPECT_EQ(predict(predictor, {other, 0.0})[0], -1.0) << other;
+}
+
 TEST(OnnxTreeModes, SharedSubtreesAreCopiedAndCyclesRefused) {
   // Node 0 and node 1 both send their false branch to leaf 3 (a DAG): the IR gets a copy.
   OnnxBuilder builder(2);
