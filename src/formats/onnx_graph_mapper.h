@@ -3,7 +3,8 @@
 //   onnx_model.cc      the walk: inputs, the operator registry, dispatch, choosing the answer
 //   onnx_column_ops.cc column plumbing and preprocessing in front of the estimator
 //   onnx_score_ops.cc  estimators and what follows them (ZipMap, Normalizer, labels, arithmetic on a
-//                      tree's output, Sum, IsolationForest's decision_function)
+//                      tree's output, Sum, IsolationForest's decision_function, a regressor's Exp
+//                      and Div)
 #pragma once
 
 #include <map>

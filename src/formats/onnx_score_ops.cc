@@ -70,6 +70,26 @@ void GraphMapper::apply_to_scores(const NodeView& view) {
     if (auto c = scalar_constant(*value, view)) constant = c;
   }
   Value out{Value::Kind::kLabel};
+  // A regressor's output through Exp or divided by a constant: onnxmltools' LightGBM poisson, gamma
+  // and tweedie objectives (Exp) and random forests (Div by the number of trees).
+  const bool plain_regressor = scores != nullptr && scores->complete && (scores->tail == Tail::kNone) && !scores->estimator->classifier &&
+                               scores->estimator->model.transform.kind == TransformKind::kIdentity &&
+                               scores->estimator->model.average_divisor == 1.0;
+  if (plain_regressor && ((op == "Exp" && inputs.size() == 1) ||
+                          (op == "Div" && inputs.size() == 2 && inputs[0] == scores && constant && *constant > 0 && std::isfinite(*constant)))) {
+    auto estimator = std::make_shared<Estimator>(*scores->estimator);
+    if (op == "Exp") {
+      estimator->model.transform.kind = TransformKind::kExp;
+      estimator->model.transform.precision = Precision::kFloat64;
+    } else {
+      estimator->model.average_divisor = *constant;
+      estimator->model.raw_is_averaged = true;
+    }
+    out = *scores;
+    out.estimator = estimator;
+    define(view, 0, out);
+    return;
+  }
   if (scores != nullptr) {
     const Tail tail = scores->tail;
     const bool scores_first = inputs.size() == 2 && inputs[0] == scores;
@@ -168,19 +188,37 @@ bool GraphMapper::apply_tree_arithmetic(const NodeView& view, bool reads_scores,
     }
   }
   if (op == "Sum" && !reads_features) {
+    // Single-tree outputs after arithmetic (IsolationForest) are summed leaf function by leaf
+    // function, in float as ONNX's Sum; whole regressors (onnxmltools' split ensembles) are merged.
     std::vector<const LeafFunction*> parts;
     std::vector<std::shared_ptr<const LeafFunction>> keep;
+    std::vector<const Estimator*> ensembles;
     for (int k = 0; k < node.input_size(); ++k) {
-      auto leaf = leaves(input(view, k));
-      if (!leaf || leaf->element != LeafFunction::Element::kFloat) {
-        view.fail("adds something else than single-tree outputs", "a Sum of single-tree regressor outputs (as skl2onnx writes IsolationForest)");
+      const Value& value = input(view, k);
+      auto leaf = value.kind == Value::Kind::kLeaves ? value.leaves : nullptr;
+      const bool regressor = value.kind == Value::Kind::kScores && value.complete && value.tail == Tail::kNone && !value.estimator->classifier &&
+                             value.estimator->model.num_outputs == 1 && !value.estimator->model.has_linear &&
+                             value.estimator->model.transform.kind == TransformKind::kIdentity && value.estimator->model.average_divisor == 1.0;
+      if (leaf && leaf->element == LeafFunction::Element::kFloat) {
+        keep.push_back(leaf);
+        parts.push_back(leaf.get());
+      } else if (regressor) {
+        ensembles.push_back(value.estimator.get());
+      } else {
+        view.fail("adds something else than regressors' outputs", "a Sum of tree regressor outputs (single trees after arithmetic, or whole ensembles)");
       }
-      keep.push_back(leaf);
-      parts.push_back(leaf.get());
     }
-    if (parts.empty()) view.fail("adds nothing", "at least one input");
+    if (parts.empty() && ensembles.empty()) view.fail("adds nothing", "at least one input");
+    Estimator sum = sum_of(parts);
+    for (const Estimator* ensemble : ensembles) {
+      const Model& part = ensemble->model;
+      sum.model.base_margin[0] += part.base_margin[0];
+      sum.model.trees.insert(sum.model.trees.end(), part.trees.begin(), part.trees.end());
+      sum.model.accumulation = Precision::kFloat64;  // no longer ONNX Runtime's float order anyway
+    }
+    sum.model.objective = "Sum of " + std::to_string(sum.model.trees.size()) + " trees";
     Value out{Value::Kind::kScores};
-    out.estimator = std::make_shared<const Estimator>(sum_of(parts));
+    out.estimator = std::make_shared<const Estimator>(std::move(sum));
     out.tail = Tail::kSum;
     out.origin = &node;
     define(view, 0, out);

@@ -268,6 +268,51 @@ TEST(OnnxTreeRegressor, AverageDividesTheSumAndAddsTheBaseAfterwards) {
   EXPECT_NE(refusal(max_builder).find("MIN and MAX"), std::string::npos);
 }
 
+// onnxmltools' LightGBM regressors: Exp after the ensemble (poisson, gamma, tweedie), Div by a
+// constant (random forests), and an ensemble split into several regressors summed in double.
+TEST(OnnxTreeRegressor, OnnxmltoolsPostProcessing) {
+  auto stump = [](OnnxBuilder& builder, const std::string& output, float left, float right) {
+    EnsembleSpec spec;
+    spec.branch(0, 0, "BRANCH_LEQ", 0, 0.5f, 1, 2);
+    spec.leaf(0, 1, {{0, left}});
+    spec.leaf(0, 2, {{0, right}});
+    spec.branch(1, 0, "BRANCH_LEQ", 0, 1.5f, 1, 2);
+    spec.leaf(1, 1, {{0, left}});
+    spec.leaf(1, 2, {{0, right}});
+    auto& node = builder.ml_node("TreeEnsembleRegressor", {"X"}, {output});
+    spec.write(node, false);
+    set_int(node, "n_targets", 1);
+  };
+  {
+    OnnxBuilder builder(1);
+    stump(builder, "raw", 0.25f, 0.5f);
+    builder.node("Exp", "", {"raw"}, {"Y"});
+    builder.output("Y");
+    EXPECT_NEAR(predict(load(builder), {1.0})[0], std::exp(0.5 + 0.25), 1e-12);
+  }
+  {
+    OnnxBuilder builder(1);
+    stump(builder, "raw", 3.0f, 5.0f);
+    builder.float_initializer("trees", {2.0f});
+    builder.node("Div", "", {"raw", "trees"}, {"Y"});
+    builder.output("Y");
+    EXPECT_DOUBLE_EQ(predict(load(builder), {1.0})[0], (5.0 + 3.0) / 2.0);
+  }
+  {
+    OnnxBuilder builder(1);
+    stump(builder, "a", 1.0f, 2.0f);
+    stump(builder, "b", 10.0f, 20.0f);
+    set_int(builder.node("Cast", "", {"a"}, {"a64"}), "to", onnx::TensorProto::DOUBLE);
+    set_int(builder.node("Cast", "", {"b"}, {"b64"}), "to", onnx::TensorProto::DOUBLE);
+    builder.node("Sum", "", {"a64", "b64"}, {"sum"});
+    set_int(builder.node("Cast", "", {"sum"}, {"Y"}), "to", onnx::TensorProto::FLOAT);
+    builder.output("Y");
+    const Predictor predictor = load(builder);
+    EXPECT_EQ(predictor.model().trees.size(), 4u);
+    EXPECT_DOUBLE_EQ(predict(predictor, {1.0})[0], 2.0 + 1.0 + 20.0 + 10.0);
+  }
+}
+
 // ---- linear models and the operators around the estimator ---------------------------------------
 
 TEST(OnnxLinear, BinarySingleRowClassifierReportsOneMinusScoreAndScore) {
