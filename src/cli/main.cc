@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/evaluate_commands.h"
+#include "cli/keys_command.h"
 #include "cli/predict_command.h"
 #include "cli/registry_commands.h"
 #include "cli/serve_command.h"
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   orchard::add_evaluate_commands(app, run_registry_command);
   orchard::add_serve_command(app, run_registry_command);
   orchard::add_trace_command(app, run_registry_command);
+  orchard::add_keys_command(app, run_registry_command);
 
   std::string inspect_path;
   auto* inspect_cmd = app.add_subcommand("inspect", "Describe a model file: format, objective, features, outputs, trees.");

@@ -9,6 +9,7 @@
 #include "cli/registry_commands.h"
 #include "common/duration.h"
 #include "common/error.h"
+#include "auth/authenticator.h"
 #include "monitoring/drift_monitor.h"
 #include "monitoring/drift_watcher.h"
 #include "registry/registry.h"
@@ -63,6 +64,8 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
     double drift_watch = 0.1;
     double drift_alert = 0.25;
     double drift_check_seconds = 10;
+    bool auth = false;
+    bool insecure = false;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("serve", "Serve the registry's models: Open Inference Protocol v2, MLflow invocations and the management API on one port.");
@@ -86,6 +89,9 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--drift-alert", o->drift_alert, "PSI at which a feature's drift is an alert")->check(CLI::Range(0.0, 100.0));
   cmd->add_option("--drift-webhook", o->drift_webhook, "http:// URL that gets a JSON POST when a feature's drift crosses into alert");
   cmd->add_option("--drift-check-seconds", o->drift_check_seconds, "How often drift alerts are checked for the webhook")->check(CLI::Range(0.05, 3600.0));
+  cmd->add_flag("--auth", o->auth, "Require an API key (Authorization: Bearer ...) on every route but health checks; "
+                                   "on by itself when --host is not a loopback address");
+  cmd->add_flag("--insecure", o->insecure, "Serve without API keys on a non-loopback address (a trusted network only)");
   cmd->add_option("--read-timeout", o->http.read_timeout_seconds, "Seconds to receive a request once started (408 after)")->check(CLI::Range(1, 3600));
   cmd->add_option("--idle-timeout", o->http.idle_timeout_seconds, "Seconds a kept-alive connection may idle")->check(CLI::Range(1, 3600));
   cmd->add_option("--max-connections", o->http.max_connections, "Open connections at most (503 beyond)")->check(CLI::Range(1, 1000000));
@@ -145,6 +151,21 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
           watcher = std::make_unique<DriftWatcher>(*drift, watcher_options);
         }
       }
+      // Authentication: asked for, or needed because the server is reachable from other machines.
+      const bool loopback = o->http.host == "127.0.0.1" || o->http.host == "::1" || o->http.host == "localhost";
+      if (o->auth && o->insecure) throw Error(ErrorKind::kInvalidArgument, "--auth and --insecure contradict each other");
+      std::unique_ptr<Authenticator> auth;
+      if (o->auth || (!loopback && !o->insecure)) {
+        auth = std::make_unique<Authenticator>(registry->store());
+        service.set_authenticator(auth.get());
+        if (auth->usable_keys() == 0) {
+          std::cerr << "orchard: warning: API keys are required but none exists; create one with\n"
+                       "  orchard keys create --role admin --name me"
+                    << (o->where.store.empty() ? " --data " + o->where.data : " --store URL") << "\n";
+        }
+      } else if (!loopback) {
+        std::cerr << "orchard: warning: serving on " << o->http.host << " without API keys (--insecure)\n";
+      }
       service.set_ready(true);
       HttpServerOptions http = o->http;
       http.body_limit = o->body_limit_mib << 20;
@@ -162,6 +183,7 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
           lock.unlock();
           try {
             catalog.refresh();
+            if (auth) auth->reload();  // keys made or revoked by the CLI
           } catch (const std::exception& e) {
             std::cerr << "orchard: warning: refreshing from the registry failed: " << e.what() << "\n";
           }

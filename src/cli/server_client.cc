@@ -1,5 +1,7 @@
 #include "cli/server_client.h"
 
+#include <cstdlib>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -56,6 +58,8 @@ ClientResponse ServerClient::request(const std::string& method, const std::strin
   req.set(http::field::host, impl_->host);
   req.set(http::field::content_type, content_type);
   req.set(http::field::user_agent, "orchard-cli");
+  // A server with --auth wants a key: $ORCHARD_API_KEY, as curl users would send it.
+  if (const char* key = std::getenv("ORCHARD_API_KEY"); key && *key) req.set(http::field::authorization, std::string("Bearer ") + key);
   req.body() = body;
   req.prepare_payload();
   impl_->stream->expires_after(std::chrono::seconds(300));
@@ -87,6 +91,7 @@ std::string ServerClient::call(const std::string& method, const std::string& tar
                          : response.status == 422 ? ErrorKind::kInvalidModel
                          : response.status < 500  ? ErrorKind::kInvalidArgument
                                                   : ErrorKind::kIo;
+  if (response.status == 401) throw Error(kind, message, impl_->url + target, "an API key in $ORCHARD_API_KEY (orchard keys create)");
   throw Error(kind, message, impl_->url + target);
 }
 

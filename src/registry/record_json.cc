@@ -87,6 +87,11 @@ nlohmann::json to_json(const AuditEvent& event) {
           {"target", event.target}, {"before", parse(event.before_json)}, {"after", parse(event.after_json)}};
 }
 
+nlohmann::json to_json(const ApiKeyRecord& key) {
+  return {{"id", key.id}, {"name", key.name}, {"role", key.role}, {"endpoints", key.endpoints}, {"created_at", key.created_at},
+          {"created_by", key.created_by}, {"expires_at", key.expires_at}, {"revoked_at", key.revoked_at}, {"rate_limit", key.rate_limit}};
+}
+
 nlohmann::json to_json(const EndpointRoute& route) {
   nlohmann::json arms = nlohmann::json::array();
   for (const RouteArm& arm : route.arms) arms.push_back({{"target", arm.target}, {"weight", arm.weight}});

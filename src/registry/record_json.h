@@ -13,6 +13,8 @@ nlohmann::json to_json(const AliasRecord& alias);
 nlohmann::json to_json(const AliasChange& change);
 nlohmann::json to_json(const AuditEvent& event);
 nlohmann::json to_json(const EndpointRoute& route);
+// Without the secret's digest (never shown).
+nlohmann::json to_json(const ApiKeyRecord& key);
 // Parses a route's JSON form ({"model", "arms": [{"target", "weight"}], "sticky", "shadows"}).
 // Throws Error(kInvalidArgument) naming the field at fault.
 EndpointRoute route_from_json(const std::string& endpoint, const nlohmann::json& json);

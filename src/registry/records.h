@@ -101,6 +101,22 @@ struct EndpointRoute {
   std::string updated_by;
 };
 
+// An API key (auth/): who may call the server, as what. The secret itself is never stored, only its
+// SHA-256 (secrets are 256 random bits, so a fast hash is enough and checking a key costs
+// microseconds).
+struct ApiKeyRecord {
+  std::string id;             // public part of the token, e.g. "3f9a1c2e"
+  std::string name;           // a label: who or what holds it
+  std::string role;           // "admin", "deployer", "predictor" or "viewer"
+  std::vector<std::string> endpoints;  // predictor keys: the endpoints it may call (empty: all)
+  std::string secret_sha256;  // hex
+  std::string created_at;
+  std::string created_by;
+  std::int64_t expires_at = 0;  // Unix seconds; 0: never
+  std::string revoked_at;       // empty while valid
+  double rate_limit = 0;        // requests per second (burst: twice that); 0: unlimited
+};
+
 // Mutable parts of a version (everything else is immutable).
 struct VersionUpdate {
   std::optional<std::string> description;

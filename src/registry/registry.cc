@@ -34,6 +34,15 @@ std::string schema_json(const Model& model) {
 Registry::Registry(std::unique_ptr<Store> store, std::unique_ptr<ArtifactStore> artifacts, std::string actor)
     : store_(std::move(store)), artifacts_(std::move(artifacts)), actor_(std::move(actor)) {}
 
+namespace {
+thread_local std::string acting_actor;  // set by Registry::ActingAs
+}
+
+const std::string& Registry::actor() const { return acting_actor.empty() ? actor_ : acting_actor; }
+
+Registry::ActingAs::ActingAs(std::string actor) : previous_(std::move(acting_actor)) { acting_actor = std::move(actor); }
+Registry::ActingAs::~ActingAs() { acting_actor = std::move(previous_); }
+
 std::unique_ptr<Registry> Registry::open_local(const std::string& data_dir, const std::string& actor) {
   return open(data_dir, "", actor);
 }
@@ -95,8 +104,8 @@ VersionRecord Registry::push(const std::string& name, const std::string& model_f
     draft.profile_json = std::move(summary.profile_json);
   }
   draft.artifact_sha256 = artifacts_->put(bytes);
-  VersionRecord version = store_->create_version(draft, actor_);
-  if (!options.alias.empty()) store_->set_alias(name, options.alias, version.number, "set", actor_);
+  VersionRecord version = store_->create_version(draft, actor());
+  if (!options.alias.empty()) store_->set_alias(name, options.alias, version.number, "set", actor());
   return version;
 }
 
@@ -139,7 +148,7 @@ std::shared_ptr<const Predictor> Registry::load(const VersionRecord& version) {
 AliasChange Registry::promote(const std::string& name, std::int64_t version, const std::string& alias) {
   check_name(name, "model name");
   check_name(alias, "alias");
-  return store_->set_alias(name, alias, version, "set", actor_);
+  return store_->set_alias(name, alias, version, "set", actor());
 }
 
 AliasChange Registry::rollback(const std::string& name, const std::string& alias) {
@@ -164,7 +173,7 @@ AliasChange Registry::rollback(const std::string& name, const std::string& alias
     throw Error(ErrorKind::kInvalidArgument, "alias \"" + alias + "\" of \"" + name + "\" has no earlier version to roll back to", "",
                 "an alias that was moved at least once with `orchard promote`");
   }
-  return store_->set_alias(name, alias, stack[stack.size() - 2], "rollback", actor_);
+  return store_->set_alias(name, alias, stack[stack.size() - 2], "rollback", actor());
 }
 
 std::size_t Registry::gc(long min_age_seconds) { return artifacts_->remove_unreferenced(store_->referenced_artifacts(), min_age_seconds); }

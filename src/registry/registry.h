@@ -43,7 +43,22 @@ class Registry {
 
   Store& store() { return *store_; }
   ArtifactStore& artifacts() { return *artifacts_; }
-  const std::string& actor() const { return actor_; }
+  // Who the audit log names for changes made on this thread: the ActingAs in force, else the actor
+  // given at open (e.g. "cli:alice").
+  const std::string& actor() const;
+
+  // Names the caller of the changes made on this thread while it lives (a server request made with
+  // an API key: "key:deploy-bot (10.0.0.5)").
+  class ActingAs {
+   public:
+    explicit ActingAs(std::string actor);
+    ~ActingAs();
+    ActingAs(const ActingAs&) = delete;
+    ActingAs& operator=(const ActingAs&) = delete;
+
+   private:
+    std::string previous_;
+  };
 
   // Registers MODEL_FILE as the next version of `name`. Throws the engine's Error if it cannot load.
   VersionRecord push(const std::string& name, const std::string& model_file, const PushOptions& options);

@@ -1,6 +1,8 @@
 #include "registry/sql_store.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "common/error.h"
 #include "registry/record_json.h"
@@ -10,9 +12,9 @@
 namespace orchard {
 namespace {
 
-// 1: models, versions, aliases, history, audit. 2: endpoints (routes). Each version's tables are
-// created with IF NOT EXISTS, so upgrading is running the schema again.
-constexpr std::int64_t kSchemaVersion = 2;
+// 1: models, versions, aliases, history, audit. 2: endpoints (routes). 3: API keys. Each version's
+// tables are created with IF NOT EXISTS, so upgrading is running the schema again.
+constexpr std::int64_t kSchemaVersion = 3;
 
 // The schema, with the two dialects' differences in integer and identity columns substituted.
 std::string schema(const std::string& dialect) {
@@ -88,6 +90,18 @@ CREATE TABLE IF NOT EXISTS endpoints (
   config_json TEXT NOT NULL,
   updated_at TEXT NOT NULL,
   updated_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  endpoints TEXT NOT NULL,
+  secret_sha256 TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  expires_at )" + integer + R"( NOT NULL,
+  revoked_at TEXT NOT NULL,
+  rate_limit TEXT NOT NULL
 );
 )";
 }
@@ -344,6 +358,65 @@ std::vector<AliasChange> SqlStore::alias_history(const std::string& model, const
     out.push_back({to_text(row[0]), to_int(row[1]), to_int(row[2]), to_text(row[3]), to_text(row[4]), to_text(row[5])});
   }
   return out;
+}
+
+namespace {
+
+ApiKeyRecord key_from(const SqlRow& row) {
+  ApiKeyRecord key;
+  key.id = to_text(row[0]);
+  key.name = to_text(row[1]);
+  key.role = to_text(row[2]);
+  for (const auto& e : nlohmann::json::parse(to_text(row[3]).empty() ? "[]" : to_text(row[3]))) key.endpoints.push_back(e.get<std::string>());
+  key.secret_sha256 = to_text(row[4]);
+  key.created_at = to_text(row[5]);
+  key.created_by = to_text(row[6]);
+  key.expires_at = to_int(row[7]);
+  key.revoked_at = to_text(row[8]);
+  key.rate_limit = std::strtod(to_text(row[9]).c_str(), nullptr);
+  return key;
+}
+
+const char* kKeyColumns = "id, name, role, endpoints, secret_sha256, created_at, created_by, expires_at, revoked_at, rate_limit";
+
+}  // namespace
+
+void SqlStore::create_key(const ApiKeyRecord& key, const std::string& actor) {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(*db_);
+  if (!db_->query("SELECT id FROM api_keys WHERE id = ?1", {key.id}).empty()) {
+    throw Error(ErrorKind::kInvalidArgument, "an API key with id " + key.id + " exists already");
+  }
+  char rate[32];
+  std::snprintf(rate, sizeof rate, "%.17g", key.rate_limit);
+  db_->query(std::string("INSERT INTO api_keys (") + kKeyColumns + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             {key.id, key.name, key.role, nlohmann::json(key.endpoints).dump(), key.secret_sha256, key.created_at, key.created_by,
+              key.expires_at, key.revoked_at, std::string(rate)});
+  audit(actor, "create_key", "key:" + key.id, "", to_json(key).dump());
+  transaction.commit();
+}
+
+std::vector<ApiKeyRecord> SqlStore::list_keys() {
+  std::lock_guard lock(mutex_);
+  std::vector<ApiKeyRecord> keys;
+  for (const SqlRow& row : db_->query(std::string("SELECT ") + kKeyColumns + " FROM api_keys ORDER BY created_at, id")) keys.push_back(key_from(row));
+  return keys;
+}
+
+ApiKeyRecord SqlStore::revoke_key(const std::string& id, const std::string& actor) {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(*db_);
+  const auto rows = db_->query(std::string("SELECT ") + kKeyColumns + " FROM api_keys WHERE id = ?1", {id});
+  if (rows.empty()) throw Error(ErrorKind::kNotFound, "no API key with id " + id, "", "an id from `orchard keys list`");
+  ApiKeyRecord key = key_from(rows[0]);
+  if (key.revoked_at.empty()) {
+    const ApiKeyRecord before = key;
+    key.revoked_at = utc_now();
+    db_->query("UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2", {key.revoked_at, id});
+    audit(actor, "revoke_key", "key:" + id, to_json(before).dump(), to_json(key).dump());
+  }
+  transaction.commit();
+  return key;
 }
 
 std::vector<AuditEvent> SqlStore::audit_log(const std::string& target_prefix, std::size_t limit) {

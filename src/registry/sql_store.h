@@ -31,6 +31,9 @@ class SqlStore : public Store {
   std::vector<AliasRecord> list_aliases(const std::string& model) override;
   std::vector<AliasChange> alias_history(const std::string& model, const std::string& alias) override;
   std::vector<AuditEvent> audit_log(const std::string& target_prefix, std::size_t limit) override;
+  void create_key(const ApiKeyRecord& key, const std::string& actor) override;
+  std::vector<ApiKeyRecord> list_keys() override;
+  ApiKeyRecord revoke_key(const std::string& id, const std::string& actor) override;
   std::set<std::string> referenced_artifacts() override;
   void set_route(const EndpointRoute& route, const std::string& actor) override;
   void delete_route(const std::string& endpoint, const std::string& actor) override;

@@ -51,6 +51,12 @@ class Store {
   virtual void delete_route(const std::string& endpoint, const std::string& actor) = 0;
   virtual std::vector<EndpointRoute> list_routes() = 0;
 
+  // API keys. create_key refuses an existing id (kInvalidArgument); revoke_key throws kNotFound for an
+  // unknown id and returns the key as revoked (revoking twice keeps the first time).
+  virtual void create_key(const ApiKeyRecord& key, const std::string& actor) = 0;
+  virtual std::vector<ApiKeyRecord> list_keys() = 0;
+  virtual ApiKeyRecord revoke_key(const std::string& id, const std::string& actor) = 0;
+
   // Every artifact digest a version refers to (for garbage collection).
   virtual std::set<std::string> referenced_artifacts() = 0;
 };

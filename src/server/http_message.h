@@ -15,7 +15,8 @@ struct HttpRequest {
   std::string target;  // path and query, as sent
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
-  std::string remote_address;  // the client's IP address (the caller recorded in the prediction log)
+  std::string remote_address;  // the client's IP address
+  std::string caller;          // who asks, once authenticated ("key:NAME (ADDRESS)"); empty without keys
 
   std::string_view path() const {
     const std::size_t q = target.find('?');

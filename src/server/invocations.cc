@@ -266,7 +266,7 @@ HttpResponse handle_invocations(OrchardService& service, const HttpRequest& http
   if (request.count > service.options().max_rows) throw TooManyRows(request.count, service.options().max_rows);
   request.request_id = std::string(http.header("x-request-id"));
   request.traceparent = std::string(http.header("traceparent"));
-  request.caller = http.remote_address;
+  request.caller = http.caller.empty() ? http.remote_address : http.caller;
   const InferResult result = service.execute(routed, request);
   std::string body = "{\"predictions\":[";
   for (std::size_t r = 0; r < request.count; ++r) {

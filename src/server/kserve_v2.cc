@@ -379,7 +379,7 @@ HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path&
   request.raw = raw;
   request.request_id = std::string(http.header("x-request-id"));
   request.traceparent = std::string(http.header("traceparent"));
-  request.caller = http.remote_address;
+  request.caller = http.caller.empty() ? http.remote_address : http.caller;
   const InferResult result = service.execute(routed, request);
 
   std::string_view id;

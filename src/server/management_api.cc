@@ -295,6 +295,7 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
     service.catalog().refresh();
     return reply({{"endpoints", served_endpoints(service)}});
   }
+  if (area == "keys") return handle_keys(service, request, parts);
   if (area == "predictions" || area == "feedback" || (area == "endpoints" && parts.size() == 5)) {
     return handle_monitoring(service, request, parts);
   }

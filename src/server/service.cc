@@ -10,6 +10,7 @@
 #include "registry/record_json.h"
 #include "registry/registry.h"
 #include "tracing/prediction_id.h"
+#include "server/route_access.h"
 #include "server/web_ui.h"
 
 namespace orchard {
@@ -174,7 +175,29 @@ InferResult OrchardService::execute(const Routed& routed, const InferRequest& re
 
 HttpResponse OrchardService::handle(HttpRequest&& request) {
   const auto started = std::chrono::steady_clock::now();
-  HttpResponse response = dispatch(std::move(request));
+  HttpResponse response;
+  if (auth_) {
+    RouteAccess needed = route_access(request.method, request.path());
+    if (needed.access == Access::kPredict && needed.endpoint.empty()) {
+      const auto snapshot = catalog_.current();  // /invocations: the only served model
+      if (snapshot->endpoints.size() == 1) needed.endpoint = snapshot->endpoints.begin()->first;
+    }
+    const AuthDecision decision = auth_->check(request.header("authorization"), needed.access, needed.endpoint);
+    if (decision.status != 200) {
+      response = json_error(decision.status, decision.message);
+      if (decision.status == 401) response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"orchard\"");
+      if (decision.status == 429) {
+        response.headers.emplace_back("Retry-After", std::to_string(static_cast<long>(std::ceil(decision.retry_after_seconds))));
+      }
+    } else {
+      // The caller, as the prediction log and the audit log name it.
+      if (!decision.key_name.empty()) request.caller = "key:" + decision.key_name + " (" + request.remote_address + ")";
+      Registry::ActingAs acting(request.caller.empty() ? registry_.actor() : request.caller);
+      response = dispatch(std::move(request));
+    }
+  } else {
+    response = dispatch(std::move(request));
+  }
   if (response.status >= 100 && response.status < 600) responses_by_status_[response.status].fetch_add(1, std::memory_order_relaxed);
   request_latency_.record(static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count()));

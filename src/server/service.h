@@ -15,6 +15,7 @@
 #include "server/inference.h"
 #include "server/serving_catalog.h"
 #include "tracing/prediction_log.h"
+#include "auth/authenticator.h"
 #include "monitoring/live_quality.h"
 
 namespace orchard {
@@ -34,6 +35,9 @@ class OrchardService {
   // `log`: where every predicted row is recorded (null: no prediction log).
   OrchardService(Registry& registry, ServingCatalog& catalog, ServiceOptions options = {}, PredictionLog* log = nullptr);
   PredictionLog* prediction_log() { return log_; }
+  // API keys (null: no authentication). Set before serving.
+  void set_authenticator(Authenticator* auth) { auth_ = auth; }
+  Authenticator* authenticator() { return auth_; }
   // Drift of live inputs and predictions (null: not measured). Set before serving.
   void set_drift_monitor(DriftMonitor* drift) { drift_ = drift; }
   DriftMonitor* drift_monitor() { return drift_; }
@@ -85,6 +89,7 @@ class OrchardService {
   ServiceOptions options_;
   PredictionLog* log_;
   DriftMonitor* drift_ = nullptr;
+  Authenticator* auth_ = nullptr;
   ShadowRunner shadows_;
   std::mutex quality_mutex_;
   std::chrono::steady_clock::time_point quality_at_{};
@@ -103,6 +108,11 @@ nlohmann::json prediction_json(const PredictionRecord& record, const std::vector
 HttpResponse handle_kserve_v2(OrchardService& service, const HttpRequest& request);
 HttpResponse handle_invocations(OrchardService& service, const HttpRequest& request, const std::string& endpoint);
 HttpResponse handle_management(OrchardService& service, const HttpRequest& request);
+// /api/v1/keys (keys_api.cc).
+HttpResponse handle_keys(OrchardService& service, const HttpRequest& request, const std::vector<std::string>& parts);
+// A new API key from its JSON description ({"role", "name", "endpoints", "expires", "rate_limit"}),
+// stored in the registry; `token` receives the secret token. Throws Error(kInvalidArgument).
+ApiKeyRecord create_api_key_from_json(Registry& registry, const nlohmann::json& body, std::string& token);
 // /api/v1/predictions, /api/v1/feedback, /api/v1/endpoints/{name}/{quality,report,drift}: `parts` is
 // the split path ("api", "v1", ...).
 HttpResponse handle_monitoring(OrchardService& service, const HttpRequest& request, const std::vector<std::string>& parts);

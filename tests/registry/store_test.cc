@@ -696,6 +696,35 @@ TEST_P(StoreTest, AuditLogFiltersByTargetPrefixAndLimits) {
 
 // --- referenced artifacts --------------------------------------------------------------------------
 
+TEST_P(StoreTest, ApiKeysRoundTripRevokeOnceAndAreAudited) {
+  ApiKeyRecord key;
+  key.id = "0a1b2c3d";
+  key.name = "shop";
+  key.role = "predictor";
+  key.endpoints = {"churn", "iris"};
+  key.secret_sha256 = std::string(64, 'e');
+  key.created_at = "2026-11-26T00:00:00.000Z";
+  key.created_by = "test";
+  key.expires_at = 1900000000;
+  key.rate_limit = 12.5;
+  store().create_key(key, "admin:me");
+  EXPECT_THROW(store().create_key(key, "admin:me"), Error);
+  auto keys = store().list_keys();
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].endpoints, key.endpoints);
+  EXPECT_EQ(keys[0].secret_sha256, key.secret_sha256);
+  EXPECT_EQ(keys[0].expires_at, key.expires_at);
+  EXPECT_EQ(keys[0].rate_limit, 12.5);
+  EXPECT_TRUE(keys[0].revoked_at.empty());
+  const auto revoked = store().revoke_key("0a1b2c3d", "admin:me");
+  EXPECT_FALSE(revoked.revoked_at.empty());
+  EXPECT_EQ(store().revoke_key("0a1b2c3d", "admin:me").revoked_at, revoked.revoked_at);
+  EXPECT_ERROR_KIND(store().revoke_key("ffffffff", "admin:me"), ErrorKind::kNotFound);
+  const auto events = store().audit_log("key:0a1b2c3d", 10);
+  ASSERT_EQ(events.size(), 2u) << "create and one revoke";
+  EXPECT_EQ(events[0].actor, "admin:me");
+}
+
 TEST_P(StoreTest, ReferencedArtifactsAreEveryVersionsDigest) {
   EXPECT_TRUE(store().referenced_artifacts().empty());
   store().create_version(minimal_draft("churn", digest('a')), "alice");

@@ -77,13 +77,13 @@ ServerProcess::ServerProcess(const std::vector<std::string>& extra_args, bool de
 
   // The port, from the line the server prints once it listens.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  const std::string marker = "endpoint(s) on http://127.0.0.1:";
+  const std::string marker = "endpoint(s) on http://";  // then HOST:PORT
   while (port_ == 0) {
     const std::string text = log();
     if (const std::size_t at = text.find(marker); at != std::string::npos) {
-      const std::size_t start = at + marker.size();
-      const std::size_t end = text.find('\n', start);
-      if (end != std::string::npos) port_ = static_cast<unsigned short>(std::stoi(text.substr(start, end - start)));
+      const std::size_t end = text.find('\n', at);
+      const std::size_t colon = end == std::string::npos ? std::string::npos : text.rfind(':', end);
+      if (colon != std::string::npos && colon > at) port_ = static_cast<unsigned short>(std::stoi(text.substr(colon + 1, end - colon - 1)));
     }
     if (port_ != 0) break;
     if (wait_exit(std::chrono::milliseconds(0))) throw std::runtime_error("orchard serve exited with " + std::to_string(*exit_code_) + ":\n" + log());
