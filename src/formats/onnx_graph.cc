@@ -6,6 +6,8 @@
 
 #include <climits>
 #include <cstring>
+#include <iterator>
+#include <map>
 
 #include "common/error.h"
 
@@ -100,6 +102,81 @@ std::vector<Out> decode(const onnx::TensorProto& tensor, const std::string& wher
                       allow_real ? "float, double, int32 or int64 values" : "int32 or int64 values");
 }
 
+// Field names of the messages a damage report walks into (ModelProto, GraphProto, NodeProto).
+struct FieldInfo {
+  int number;
+  const char* name;
+  int child;  // index into kSchemas of the message it holds, or -1
+};
+constexpr FieldInfo kModelFields[] = {{1, "ir_version", -1}, {2, "producer_name", -1}, {3, "producer_version", -1}, {4, "domain", -1},
+                                      {5, "model_version", -1}, {6, "doc_string", -1}, {7, "graph", 1}, {8, "opset_import", -1},
+                                      {14, "metadata_props", -1}, {20, "training_info", -1}, {25, "functions", -1}};
+constexpr FieldInfo kGraphFields[] = {{1, "node", 2}, {2, "name", -1}, {5, "initializer", -1}, {10, "doc_string", -1}, {11, "input", -1},
+                                      {12, "output", -1}, {13, "value_info", -1}, {14, "quantization_annotation", -1},
+                                      {15, "sparse_initializer", -1}};
+constexpr FieldInfo kNodeFields[] = {{1, "input", -1}, {2, "output", -1}, {3, "name", -1}, {4, "op_type", -1},
+                                     {5, "attribute", -1}, {6, "doc_string", -1}, {7, "domain", -1}};
+struct Schema {
+  const FieldInfo* fields;
+  std::size_t count;
+};
+constexpr Schema kSchemas[] = {{kModelFields, std::size(kModelFields)}, {kGraphFields, std::size(kGraphFields)}, {kNodeFields, std::size(kNodeFields)}};
+
+// Walks the wire format of `bytes` (a message of kSchemas[schema]) and describes the first field
+// that cannot be right: a length past the end, a cut varint, a wire type protobuf does not have.
+// Returns "" if this level looks sound. `base` is the offset of `bytes` in the file.
+std::string locate_damage(std::string_view bytes, std::size_t base, int schema, const std::string& path) {
+  std::size_t i = 0;
+  std::map<int, int> seen;  // repeated fields are reported with their index
+  while (i < bytes.size()) {
+    const std::size_t start = i;
+    std::uint64_t key = 0;
+    if (!read_varint(bytes, i, key)) return "at byte " + std::to_string(base + start) + ": a field key is cut off";
+    const int number = static_cast<int>(key >> 3);
+    const int wire = static_cast<int>(key & 7);
+    const FieldInfo* info = nullptr;
+    for (std::size_t k = 0; k < kSchemas[schema].count; ++k) {
+      if (kSchemas[schema].fields[k].number == number) info = &kSchemas[schema].fields[k];
+    }
+    const int index = seen[number]++;
+    const std::string name = path + (info ? info->name : "field " + std::to_string(number)) + (index > 0 || (info && info->child == 2) ? "[" + std::to_string(index) + "]" : "");
+    const std::string at = "at byte " + std::to_string(base + start) + ", " + name;
+    std::uint64_t value = 0;
+    switch (wire) {
+      case 0:
+        if (!read_varint(bytes, i, value)) return at + ": its number is cut off";
+        break;
+      case 1:
+      case 5: {
+        const std::size_t size = wire == 1 ? 8 : 4;
+        if (bytes.size() - i < size) return at + ": its " + std::to_string(size) + " bytes are cut off";
+        i += size;
+        break;
+      }
+      case 2: {
+        if (!read_varint(bytes, i, value)) return at + ": its length is cut off";
+        if (value > bytes.size() - i) {
+          // Cut inside a message: the innermost field that runs past the end says more.
+          if (info && info->child >= 0) {
+            std::string inner = locate_damage(bytes.substr(i), base + i, info->child, name + ".");
+            if (!inner.empty()) return inner;
+          }
+          return at + " declares " + std::to_string(value) + " bytes but only " + std::to_string(bytes.size() - i) + " remain";
+        }
+        if (info && info->child >= 0) {
+          std::string inner = locate_damage(bytes.substr(i, value), base + i, info->child, name + ".");
+          if (!inner.empty()) return inner;
+        }
+        i += value;
+        break;
+      }
+      default:
+        return at + " has wire type " + std::to_string(wire) + ", which ONNX files never use";
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 bool looks_like_onnx(std::string_view bytes) {
@@ -133,7 +210,10 @@ onnx::ModelProto parse_model(std::string_view bytes, const std::string& where) {
     parsed = model.ParseFromCodedStream(&coded) && coded.ConsumedEntireMessage();
   }
   if (!parsed) {
-    throw_invalid_model(where, "the file does not parse as an ONNX ModelProto (truncated, corrupted, or nested deeper than 32 levels)",
+    const std::string damage = locate_damage(bytes, 0, 0, "");
+    throw_invalid_model(where,
+                        "the file does not parse as an ONNX ModelProto: " +
+                            (damage.empty() ? std::string("a value inside is corrupted, or messages nest deeper than 32 levels") : damage + " (truncated or corrupted?)"),
                         "a complete .onnx file");
   }
   return model;

@@ -82,6 +82,20 @@ TEST(OnnxCorruption, TruncatedFilesAreRefusedOrPredictLikeTheWholeFile) {
   }
 }
 
+TEST(OnnxCorruption, TheMessageSaysWhereTheFileIsCut) {
+  if (!testing::fixtures_dir()) GTEST_SKIP() << "fixtures not found";
+  const Sample s = *sample("logistic_iris");
+  try {
+    load_model_bytes(s.bytes.substr(0, s.bytes.size() / 2), "half.onnx");
+    ADD_FAILURE() << "loaded";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("half.onnx"), std::string::npos) << message;
+    EXPECT_NE(message.find("graph.node[0]"), std::string::npos) << message;
+    EXPECT_NE(message.find("bytes but only"), std::string::npos) << message;
+  }
+}
+
 TEST(OnnxCorruption, FlippedBytesNeverCrash) {
   if (!testing::fixtures_dir()) GTEST_SKIP() << "fixtures not found";
   std::mt19937 random(20261126);
