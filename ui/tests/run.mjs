@@ -67,9 +67,9 @@ function assert(condition, message) {
 }
 
 // ---- the server -----------------------------------------------------------------------------
-function startServer(dataDir) {
+function startServer(dataDir, extraArgs = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(orchardBinary, ['serve', '--demo', '--data', dataDir, '--port', '0', '--host', '127.0.0.1'], {stdio: ['ignore', 'ignore', 'pipe']});
+    const child = spawn(orchardBinary, ['serve', '--demo', '--data', dataDir, '--port', '0', '--host', '127.0.0.1', ...extraArgs], {stdio: ['ignore', 'ignore', 'pipe']});
     let log = '';
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`orchard serve did not start within 30 s:\n${log}`)); }, 30000);
     child.stderr.setEncoding('utf8');
@@ -139,8 +139,10 @@ try {
   await check('the chart library in ui/vendor is the one the lockfile pins', async () => {
     const installed = path.join(UI_DIR, 'node_modules/uplot/dist/uPlot.esm.js');
     if (!existsSync(installed)) return {skip: 'uplot is not in ui/node_modules (npm ci)'};
-    assert(readFileSync(installed, 'utf8') === readFileSync(path.join(UI_DIR, 'vendor/uPlot.esm.js'), 'utf8'),
-      'ui/vendor/uPlot.esm.js differs from node_modules/uplot/dist/uPlot.esm.js: copy it (and uPlot.min.css, LICENSE) after changing the version');
+    for (const [vendored, dist] of [['uPlot.esm.js', 'dist/uPlot.esm.js'], ['uPlot.min.css', 'dist/uPlot.min.css'], ['uPlot.LICENSE', 'LICENSE']]) {
+      assert(readFileSync(path.join(UI_DIR, 'node_modules/uplot', dist), 'utf8') === readFileSync(path.join(UI_DIR, 'vendor', vendored), 'utf8'),
+        `ui/vendor/${vendored} differs from node_modules/uplot/${dist}: copy it after changing uplot's version in package.json`);
+    }
   });
 
   await check('the overview shows every endpoint with the versions taking its traffic', async () => {
@@ -175,6 +177,7 @@ try {
     const planRow = page.locator('[data-testid=compare-table] tr', {hasText: /^plan/});
     assert((await planRow.locator('td.diff').count()) === 2, 'the schema difference of "plan" (integer vs categorical) should be highlighted');
     await page.setInputFiles('[data-testid=evaluate-file]', path.join(ROOT, 'examples/churn/customers.csv'));
+    await page.waitForSelector('[data-testid=evaluate-label]:not([disabled])');  // the header is read from the file
     assert(await page.inputValue('[data-testid=evaluate-label]') === 'target', 'the label column "target" should be guessed from the header');
     await page.click('[data-testid=evaluate-run]');
     await page.waitForSelector('[data-testid=evaluation-table]', {timeout: 30000});
@@ -312,24 +315,100 @@ try {
     await shot('keys');
   });
 
+  await check('hundreds of versions stay paged and fast', async () => {
+    const file = readFileSync(path.join(ROOT, 'examples/iris/iris_xgboost.json'));
+    for (let i = 0; i < 260; i++) {
+      const pushed = await call('POST', `/api/v1/models/many/versions?description=version%20${i + 1}`, file, {'content-type': 'application/octet-stream'});
+      assert(pushed.status === 201, `push ${i + 1} answered ${pushed.status}: ${pushed.text}`);
+    }
+    const t0 = Date.now();
+    await open('#/models/many', '[data-testid=versions-table] [data-version="260"]');
+    const elapsed = Date.now() - t0;
+    assert(await page.locator('[data-testid=versions-table] tbody tr').count() === 50, 'a page shows 50 versions');
+    assert((await page.locator('main').innerText()).includes('Page 1 of 6 · 260 version(s)'), 'the pager counts 260 versions on 6 pages');
+    assert(elapsed < 5000, `the model page with 260 versions took ${elapsed} ms to show`);
+    await page.click('text=Older ›');
+    await page.waitForSelector('[data-testid=versions-table] [data-version="210"]');
+    await page.fill('input[aria-label="filter versions"]', 'version 7');
+    await page.waitForSelector('[data-testid=versions-table] [data-version="7"]');
+    await shot('models-many-versions');
+  });
+
+  await check('the prediction search pages through the log with its cursor', async () => {
+    await open('#/predictions?endpoint=churn&limit=50', '[data-testid=predictions-table]');
+    const ids = async () => page.locator('[data-testid=prediction-link]').allInnerTexts();
+    const first = await ids();
+    assert(first.length === 50, `the first page should hold 50 predictions; it holds ${first.length}`);
+    await page.click('[data-testid=older]');
+    await page.waitForFunction(previous => {
+      const link = document.querySelector('[data-testid=prediction-link]');
+      return link && link.textContent !== previous;
+    }, first[0]);
+    const second = await ids();
+    assert(second.length === 50 && !second.some(id => first.includes(id)), 'the second page should hold 50 other predictions');
+    assert(second[0] < first[first.length - 1], 'older pages hold older ids (UUIDv7 order)');
+    await page.click('[data-testid=newer]');
+    await page.waitForFunction(expected => document.querySelector('[data-testid=prediction-link]')?.textContent === expected, first[0]);
+  });
+
   await check('a viewer key is refused where it must be', async () => {
     const keys = await call('GET', '/api/v1/keys');
     if (keys.status === 404) {
-      return {skip: 'API keys do not exist on this server yet (GET /api/v1/keys answers 404, issue 7): when they do, this check creates a viewer key and expects the UI to show the 403 of a route change'};
+      return {skip: 'API keys do not exist on this server yet (GET /api/v1/keys answers 404, issue 7): when they do, this check starts a server with --auth and expects a viewer key to read pages but be refused (403) a route change'};
     }
-    const created = await call('POST', '/api/v1/keys', {name: 'ui-test-viewer', role: 'viewer'});
-    assert(created.status === 201 || created.status === 200, `creating a viewer key answered ${created.status}: ${created.text}`);
-    const key = created.json.key || created.json.secret || created.json.token;
-    assert(key, `the created key's secret is not in the answer: ${created.text}`);
-    await open('#/overview', '[data-testid=overview-table]');
-    await page.evaluate(k => localStorage.setItem('orchard.apiKey', k), key);
-    await open('#/endpoints/churn', '[data-testid=route-save]');
-    await page.click('[data-testid=route-save]');
-    await confirm('Change the route of churn');
-    const error = await page.locator('[data-testid=endpoint-messages] .error').innerText({timeout: 10000});
-    assert(error.includes('403'), `a viewer's route change should be refused with 403; the page says:\n${error}`);
-    await shot('viewer-refused');
-    await page.evaluate(() => localStorage.removeItem('orchard.apiKey'));
+    // Keys made on a server without --auth (loopback), then a server with --auth on the same registry.
+    const authDir = mkdtempSync(path.join(tmpdir(), 'orchard-ui-auth-'));
+    let open1 = await startServer(authDir), secured = null;
+    const tokens = {};
+    try {
+      for (const role of ['admin', 'viewer']) {
+        const r = await fetch(`${open1.url}/api/v1/keys`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({role, name: `ui-test-${role}`})});
+        const body = await r.json();
+        assert(r.status === 201 && body.token, `creating a ${role} key answered ${r.status}: ${JSON.stringify(body)}`);
+        tokens[role] = body.token;
+      }
+      open1.child.kill('SIGTERM');
+      await new Promise(resolve => open1.child.once('exit', resolve));
+      open1 = null;
+      secured = await startServer(authDir, ['--auth']);
+      const viewerPage = await browser.newPage({viewport: {width: 1360, height: 900}});
+      viewerPage.on('pageerror', e => pageErrors.push(`viewer page: ${e.message}`));
+      try {
+        // Without a key the UI says what to do.
+        await viewerPage.goto(`${secured.url}/#/overview`);
+        const refused = await viewerPage.locator('main .error').innerText({timeout: 15000});
+        assert(refused.includes('401') && refused.includes('API key'), `without a key the overview should say a key is needed:\n${refused}`);
+        // A viewer reads the pages...
+        await viewerPage.evaluate(k => localStorage.setItem('orchard.apiKey', k), tokens.viewer);
+        await viewerPage.goto(`${secured.url}/#/endpoints/churn`);
+        await viewerPage.waitForSelector('[data-testid=route-save]', {timeout: 15000});
+        // ...and is refused a route change, with the reason on the page.
+        await viewerPage.click('[data-testid=route-save]');
+        const dialog = viewerPage.locator('[data-testid=confirm-dialog]');
+        await dialog.waitFor();
+        await dialog.locator('[data-testid=confirm]').click();
+        const error = await viewerPage.locator('[data-testid=endpoint-messages] .error').innerText({timeout: 10000});
+        assert(error.includes('403'), `a viewer's route change should be refused with 403; the page says:\n${error}`);
+        await viewerPage.evaluate(() => window.scrollTo(0, 0));
+        await viewerPage.screenshot({path: path.join(screenshots, 'viewer-refused.png'), fullPage: true});
+        // The admin key sees the Keys page.
+        await viewerPage.evaluate(k => localStorage.setItem('orchard.apiKey', k), tokens.admin);
+        await viewerPage.goto(`${secured.url}/#/keys`);
+        await viewerPage.waitForSelector('[data-testid=keys-table]', {timeout: 15000});
+        const listed = await viewerPage.locator('[data-testid=keys-table]').innerText();
+        assert(listed.includes('ui-test-viewer') && listed.includes('viewer'), `the keys page should list the keys:\n${listed}`);
+        await viewerPage.screenshot({path: path.join(screenshots, 'keys-admin.png'), fullPage: true});
+      } finally {
+        await viewerPage.close();
+      }
+    } finally {
+      for (const s of [open1, secured]) {
+        if (!s) continue;
+        s.child.kill('SIGTERM');
+        await new Promise(resolve => { s.child.once('exit', resolve); setTimeout(resolve, 10000); });
+      }
+      rmSync(authDir, {recursive: true, force: true});
+    }
   });
 
   await check('no page raised a script error', async () => {

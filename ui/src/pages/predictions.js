@@ -68,7 +68,7 @@ async function renderSearch(ctx) {
       {label: 'Feedback', cell: p => p.feedback ? num(p.feedback.label) : ''},
     ], page.predictions, {testid: 'predictions-table', empty: 'No prediction matches: widen the filters, or send a request (Try it).'}),
     h('div', {class: 'pager'},
-      newer ? link(newer, '‹ Newer', {class: 'btn'}) : h('span', {class: 'muted'}, '‹ Newer'),
+      newer ? link(newer, '‹ Newer', {'data-testid': 'newer'}) : h('span', {class: 'muted'}, '‹ Newer'),
       h('span', {class: 'muted'}, `${page.count} on this page`),
       older ? link(older, 'Older ›', {'data-testid': 'older'}) : h('span', {class: 'muted'}, 'Older ›')));
 }
