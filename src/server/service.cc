@@ -119,6 +119,7 @@ OrchardService::Routed OrchardService::route(const std::string& endpoint, std::o
     routed.version = catalog_.version(endpoint, *version);
     routed.arm = std::to_string(*version);
     if (log_) routed.trace = make_trace_context(endpoint, routed.arm, *routed.version);
+    routed.stats = catalog_.stats(endpoint, routed.version->model, routed.version->number);
     routed.durable = options_.durable_by_default;
     return routed;
   }
@@ -132,13 +133,26 @@ OrchardService::Routed OrchardService::route(const std::string& endpoint, std::o
   routed.version = arm.version;
   routed.arm = arm.target;
   routed.trace = arm.trace;
+  routed.stats = arm.stats;
   routed.durable = routed.endpoint->explicit_route ? routed.endpoint->durable : options_.durable_by_default;
   return routed;
 }
 
 InferResult OrchardService::execute(const Routed& routed, const InferRequest& request) {
-  InferResult result = run_inference(routed.version, request);
-  record(routed.trace, routed.durable, request, result);
+  const auto started = std::chrono::steady_clock::now();
+  InferResult result;
+  try {
+    result = run_inference(routed.version, request);
+    record(routed.trace, routed.durable, request, result);
+  } catch (...) {
+    if (routed.stats) ++routed.stats->failed;
+    throw;
+  }
+  if (routed.stats) {
+    ++routed.stats->answered;
+    routed.stats->latency.record(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count()));
+  }
   if (routed.endpoint && !routed.endpoint->shadows.empty() && shadows_.has_room(request.count * routed.endpoint->shadows.size())) {
     const Model& primary = routed.version->predictor->model();
     auto shared = std::make_shared<const InferRequest>(request);
@@ -288,6 +302,17 @@ std::string OrchardService::metrics_text() {
   for (const auto& [key, v] : snapshot->versions) out += "orchard_predictions_total{" + label(*v) + "} " + std::to_string(v->requests.load()) + "\n";
   header(out, "orchard_predicted_rows_total", "counter", "Rows predicted by each loaded model version.");
   for (const auto& [key, v] : snapshot->versions) out += "orchard_predicted_rows_total{" + label(*v) + "} " + std::to_string(v->rows.load()) + "\n";
+  header(out, "orchard_endpoint_requests_total", "counter", "Prediction requests by endpoint and the version that answered, by outcome.");
+  const auto endpoint_stats = catalog_.all_stats();
+  auto endpoint_label = [](const EndpointStats& s) {
+    return "endpoint=\"" + s.endpoint + "\",model=\"" + s.model + "\",version=\"" + std::to_string(s.version) + "\"";
+  };
+  for (const auto& s : endpoint_stats) {
+    out += "orchard_endpoint_requests_total{" + endpoint_label(*s) + ",outcome=\"ok\"} " + std::to_string(s->answered.load()) + "\n";
+    out += "orchard_endpoint_requests_total{" + endpoint_label(*s) + ",outcome=\"error\"} " + std::to_string(s->failed.load()) + "\n";
+  }
+  header(out, "orchard_endpoint_request_duration_seconds", "histogram", "Time to route, predict and log a request, by endpoint and version.");
+  for (const auto& s : endpoint_stats) append_histogram(out, "orchard_endpoint_request_duration_seconds", endpoint_label(*s), s->latency);
   header(out, "orchard_shadow_predictions_total", "counter", "Shadow calls answered by each version (answers never returned).");
   for (const auto& [key, v] : snapshot->versions) out += "orchard_shadow_predictions_total{" + label(*v) + "} " + std::to_string(v->shadow_requests.load()) + "\n";
   header(out, "orchard_prediction_latency_seconds", "histogram", "Model time per prediction request, by version.");

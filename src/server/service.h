@@ -60,6 +60,7 @@ class OrchardService {
     std::string arm;                           // the route target that answered ("@production", "3")
     std::shared_ptr<const PredictionContext> trace;  // what the prediction log records for the rows
     bool durable = false;                            // the response waits until the rows are committed
+    std::shared_ptr<const EndpointStats> stats;      // the endpoint's counters for this version
   };
   Routed route(const std::string& endpoint, std::optional<std::int64_t> version, std::string_view sticky_value);
   // The endpoint (if any) of a request before routing, to read its sticky key settings.

@@ -157,7 +157,8 @@ void ServingCatalog::refresh() {
         endpoint.total_weight += arm.weight;
         auto version = use(route.model, resolve_target(route.model, arm.target));
         auto trace = make_trace_context(route.endpoint, arm.target, *version);
-        endpoint.arms.push_back({endpoint.total_weight, arm.target, std::move(version), std::move(trace)});
+        auto counters = stats(route.endpoint, version->model, version->number);
+        endpoint.arms.push_back({endpoint.total_weight, arm.target, std::move(version), std::move(trace), std::move(counters)});
       }
       for (const std::string& shadow : route.shadows) {
         endpoint.shadows.push_back(use(route.model, resolve_target(route.model, shadow)));
@@ -184,6 +185,25 @@ void ServingCatalog::refresh() {
   }
   for (const auto& [key, version] : pinned_) next->versions.emplace(key, version);
   publish(std::move(next));
+}
+
+std::shared_ptr<const EndpointStats> ServingCatalog::stats(const std::string& endpoint, const std::string& model, std::int64_t version) {
+  std::lock_guard lock(stats_mutex_);
+  auto& slot = stats_[{endpoint, model, version}];
+  if (!slot) {
+    slot = std::make_shared<EndpointStats>();
+    slot->endpoint = endpoint;
+    slot->model = model;
+    slot->version = version;
+  }
+  return slot;
+}
+
+std::vector<std::shared_ptr<const EndpointStats>> ServingCatalog::all_stats() const {
+  std::lock_guard lock(stats_mutex_);
+  std::vector<std::shared_ptr<const EndpointStats>> out;
+  for (const auto& [key, stats] : stats_) out.push_back(stats);
+  return out;
 }
 
 void ServingCatalog::set_unloaded(const std::string& endpoint, bool unloaded) {

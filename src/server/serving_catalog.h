@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/predictor.h"
@@ -61,6 +62,16 @@ struct LoadedVersion {
   std::string label() const { return model + ":" + std::to_string(number); }
 };
 
+// Requests an endpoint sent to one version (for /metrics): kept by the catalog across swaps, so the
+// counters only ever grow.
+struct EndpointStats {
+  std::string endpoint, model;
+  std::int64_t version = 0;
+  mutable std::atomic<std::uint64_t> answered{0};
+  mutable std::atomic<std::uint64_t> failed{0};  // the model or the prediction log failed the request
+  mutable LatencyHistogram latency;               // routing, model and logging time per request
+};
+
 struct ServedEndpoint {
   std::string name;
   std::string model;
@@ -69,6 +80,7 @@ struct ServedEndpoint {
     std::string target;
     std::shared_ptr<const LoadedVersion> version;
     std::shared_ptr<const PredictionContext> trace;  // what the prediction log records for its rows
+    std::shared_ptr<const EndpointStats> stats;
   };
   std::vector<Arm> arms;
   double total_weight = 0;
@@ -113,6 +125,10 @@ class ServingCatalog {
   // kept. Throws Error(kNotFound) for an unknown model or version.
   std::shared_ptr<const LoadedVersion> version(const std::string& model, std::int64_t number);
 
+  // The counters of (endpoint, model, version), made on first use and kept for the catalog's life.
+  std::shared_ptr<const EndpointStats> stats(const std::string& endpoint, const std::string& model, std::int64_t version);
+  std::vector<std::shared_ptr<const EndpointStats>> all_stats() const;
+
  private:
   std::shared_ptr<const LoadedVersion> load(const std::string& model, std::int64_t number,
                                             const std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<const LoadedVersion>>& known);
@@ -130,6 +146,8 @@ class ServingCatalog {
   static constexpr std::size_t kMaxPinned = 8;
   const std::uint64_t id_;  // distinguishes catalogs in the per-thread snapshot cache
   std::set<std::string> unloaded_;  // guarded by refresh_mutex_
+  mutable std::mutex stats_mutex_;
+  std::map<std::tuple<std::string, std::string, std::int64_t>, std::shared_ptr<EndpointStats>> stats_;
 };
 
 }  // namespace orchard

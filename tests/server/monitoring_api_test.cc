@@ -211,6 +211,10 @@ TEST(MonitoringApi, LiveQualityIsExportedToPrometheus) {
   const std::string text = client.get("/metrics").body;
   EXPECT_NE(text.find("orchard_live_labelled_predictions{model=\"churn\",version=\"1\"} 100"), std::string::npos) << text;
   EXPECT_NE(text.find("orchard_live_quality{model=\"churn\",version=\"1\",metric=\"accuracy\"}"), std::string::npos) << text;
+  EXPECT_NE(text.find("orchard_endpoint_requests_total{endpoint=\"churn\",model=\"churn\",version=\"1\",outcome=\"ok\"} 1\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("orchard_endpoint_request_duration_seconds_count{endpoint=\"churn\",model=\"churn\",version=\"1\"} 1\n"), std::string::npos)
+      << text;
   if (std::system("command -v promtool >/dev/null 2>&1") == 0) {
     const std::string file = testing::write_file("quality-metrics.txt", text);
     EXPECT_EQ(std::system(("promtool check metrics < '" + file + "'").c_str()), 0) << text;
