@@ -319,7 +319,7 @@ Estimator EnsembleBuilder::build() {
     std::set<std::int64_t> used(leaves_.ids.begin(), leaves_.ids.end());
     const bool all_positive = std::none_of(leaves_.values.begin(), leaves_.values.end(), [](double w) { return w < 0; });
     model.output_names = class_output_names(view_, labels);
-    if (labels == 2 && used.size() <= 1) {
+    if (labels == 2 && used.size() == 1) {
       // ONNX Runtime's binary case: one score s (the weights of class 0) reported as two columns.
       if (used.count(1)) fail("a binary ensemble with weights only for class 1", "weights for class 0 (the converters' layout)");
       if (base.size() > 1) fail("a binary ensemble with weights for one class has " + std::to_string(base.size()) + " base_values", "none or one");

@@ -240,6 +240,8 @@ TEST(OnnxTreeClassifier, RefusesWhatItCannotReproduceExactly) {
   EXPECT_NE(refusal(classifier({{0, 1.0f}}, {{1, 1.0f}}, "SOFTMAX_ZERO", 3)).find("SOFTMAX_ZERO"), std::string::npos);
   EXPECT_NE(refusal(classifier({{0, -0.25f}}, {{0, 0.75f}}, "NONE", 2, {0.1f, 0.2f})).find("base_values"), std::string::npos);
   EXPECT_NE(refusal(classifier({{5, 1.0f}}, {{0, 1.0f}}, "NONE", 3)).find("class_ids"), std::string::npos);
+  // No weights at all: ONNX Runtime reports [0, 0], not a binary layout.
+  EXPECT_NE(refusal(classifier({}, {}, "NONE", 2)).find("class-1 weight"), std::string::npos);
 }
 
 TEST(OnnxTreeRegressor, AverageDividesTheSumAndAddsTheBaseAfterwards) {
