@@ -93,7 +93,7 @@ Estimator build_linear(const NodeView& node, const std::vector<ColumnSource>& co
     if (rows > 1 && labels != rows) node.fail(std::to_string(rows) + " coefficient rows for " + std::to_string(labels) + " class labels", "one row per class");
     model.output_names = class_output_names(node, outputs);
     if (pair) {
-      estimator.probabilities = true;
+      estimator.probabilities = false;  // [1 - s, s] with s unbounded: an L1 Normalizer would change it
     } else if (post == "SOFTMAX") {
       model.transform.kind = TransformKind::kSoftmax;
       estimator.probabilities = true;

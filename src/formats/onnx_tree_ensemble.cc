@@ -330,7 +330,23 @@ Estimator EnsembleBuilder::build() {
         // converters never intend, so such a model is refused instead.
         if (post != "NONE") refuse_transform("with only non-negative weights in a binary ensemble (ONNX Runtime then ignores the transform)");
         model.base_margin = {1.0 - b, b};
-        estimator.probabilities = true;
+        // [1 - s, s] sums to 1, but an L1 Normalizer after it changes nothing only while 0 <= s <= 1:
+        // bound s by the trees' smallest and largest leaves (a forest's votes stay within [0, 1]; the
+        // 1e-6 slack covers float32 weights such as 0.02 x 50, whose effect is far smaller).
+        std::map<std::int64_t, std::pair<double, double>> range;  // tree id -> (min, max) leaf sum
+        for (std::size_t k = 0; k < node_ids_.size(); ++k) {
+          if (modes_[k] != Mode::kLeaf) continue;
+          double sum = 0.0;
+          for (std::size_t j = leaves_.begin[k]; j < leaves_.begin[k + 1]; ++j) sum += leaves_.values[j];
+          auto [it, fresh] = range.emplace(tree_ids_[k], std::make_pair(sum, sum));
+          if (!fresh) it->second = {std::min(it->second.first, sum), std::max(it->second.second, sum)};
+        }
+        double low = b, high = b;
+        for (const auto& [tree, bounds] : range) {
+          low += bounds.first;
+          high += bounds.second;
+        }
+        estimator.probabilities = low >= 0.0 && high <= 1.0 + 1e-6;
       } else {
         if (post == "SOFTMAX") refuse_transform("in a binary ensemble with weights for one class (ONNX Runtime then ignores it)");
         model.base_margin = {-b, b};

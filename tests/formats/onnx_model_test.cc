@@ -215,6 +215,17 @@ TEST(OnnxTreeClassifier, BinaryWithNonNegativeWeightsReportsOneMinusScoreAndScor
   EXPECT_EQ(predict(predictor, {1.0}), (std::vector<double>{0.25, 0.75}));
 }
 
+TEST(OnnxTreeClassifier, NormalizerAfterTheBinaryLayoutOnlyWhereItChangesNothing) {
+  // Votes bounded by 0.375 + 0.375: [1 - s, s] stays within [0, 1], L1 normalization is a no-op.
+  OnnxBuilder forest = classifier({{0, 0.125f}}, {{0, 0.375f}}, "NONE", 2);
+  set_string(forest.ml_node("Normalizer", {"probabilities"}, {"p"}), "norm", "L1");
+  EXPECT_EQ(predict(load(forest), {1.0}), (std::vector<double>{0.25, 0.75}));
+  // Leaves up to 0.75 per tree: s may reach 1.5, where the Normalizer would change the numbers.
+  OnnxBuilder unbounded = classifier({{0, 0.5f}}, {{0, 0.75f}}, "NONE", 2);
+  set_string(unbounded.ml_node("Normalizer", {"probabilities"}, {"p"}), "norm", "L1");
+  EXPECT_NE(refusal(unbounded).find("Normalizer"), std::string::npos);
+}
+
 TEST(OnnxTreeClassifier, BinaryWithMixedWeightsAndLogisticReportsBothSigmoids) {
   // XGBoost / HistGradientBoosting: one margin plus base_values, LOGISTIC.
   const Predictor predictor = load(classifier({{0, -0.5f}}, {{0, 0.75f}}, "LOGISTIC", 2, {0.25f}));
