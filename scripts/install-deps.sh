@@ -15,6 +15,7 @@ PACKAGES=(
   libboost-dev libsimdjson-dev   # server: Boost.Beast/Asio HTTP, simdjson request parsing
   libbenchmark-dev libxgboost-dev wrk   # benchmarks (libxgboost is the baseline, linked into bench/ only)
   chromium             # the web UI's browser tests (ui/tests/run.mjs drives /usr/bin/chromium headless)
+  clang libclang-rt-dev llvm   # fuzz/run.sh (libFuzzer) and scripts/sanitize.sh; llvm-symbolizer for readable sanitizer stacks
 )
 # node and npm for the browser tests (npm ci in ui/): Debian's packages, unless a node with npm is
 # already installed (e.g. from NodeSource, whose nodejs package conflicts with Debian's npm).

@@ -81,7 +81,37 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_.options.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
     idle_ = true;
+    if (buffer_.size() > 0) return start_request();  // a pipelined request: it has started already
+    // The idle timeout runs until the request's first bytes arrive; from then on the whole request,
+    // header included, must arrive within --read-timeout. (The header used to get the idle timeout as
+    // a whole, so a client sending a byte per second held its connection for a minute: fuzzing and
+    // tests/server/bad_input_test.cc, SlowClient.)
     stream_.expires_after(std::chrono::seconds(server_.options.idle_timeout_seconds));
+    stream_.async_read_some(buffer_.prepare(kFirstRead), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->buffer_.commit(n);
+      if (ec) return self->close();  // the client left or idled out: nothing to answer
+      self->start_request();
+    });
+  }
+
+  // The request's deadline: cancels the read rather than closing the socket (as the stream's own
+  // timeout would), so that the client still gets its 408.
+  void start_request() {
+    stream_.expires_never();
+    timed_out_ = false;
+    body_done_ = false;
+    const std::uint64_t request_number = ++request_number_;
+    body_timer_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
+    body_timer_.async_wait([weak = weak_from_this(), request_number](beast::error_code timer_ec) {
+      if (timer_ec) return;
+      if (auto self = weak.lock()) {
+        // A late event for a request that has already arrived must not touch the next one.
+        if (self->request_number_ != request_number || self->body_done_) return;
+        self->timed_out_ = true;
+        beast::error_code ignored;
+        self->stream_.socket().cancel(ignored);
+      }
+    });
     http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_header(ec);
     });
@@ -89,6 +119,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_header(beast::error_code ec) {
     idle_ = false;
+    if (timed_out_) return fail_and_close(408, "the request was not received within " + std::to_string(server_.options.read_timeout_seconds) + " s");
     if (ec == http::error::header_limit) return fail_and_close(431, "request headers are larger than " + std::to_string(server_.options.header_limit) + " bytes");
     // A declared Content-Length over the limit is known before the body is read.
     if (ec == http::error::body_limit) return body_too_large();
@@ -97,22 +128,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return close();  // the client left or idled out: nothing to answer
     }
     if (ec) return fail_and_close(400, std::string("malformed HTTP request: ") + ec.message());
-    // The body phase has its own deadline. It cancels the read rather than closing the socket (as the
-    // stream's own timeout would), so that the client still gets its 408.
-    stream_.expires_never();
-    timed_out_ = false;
-    const std::uint64_t request_number = ++request_number_;
-    body_timer_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
-    body_timer_.async_wait([weak = weak_from_this(), request_number](beast::error_code timer_ec) {
-      if (timer_ec) return;
-      if (auto self = weak.lock()) {
-        // A late event for a request whose body has already arrived must not touch the next one.
-        if (self->request_number_ != request_number || self->body_done_) return;
-        self->timed_out_ = true;
-        beast::error_code ignored;
-        self->stream_.socket().cancel(ignored);
-      }
-    });
+    // The body is read under the deadline start_request() set for the whole request.
     if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
       // curl and others wait for this before sending a large body.
       continue_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
@@ -126,7 +142,6 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
-    body_done_ = false;
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code read_ec, std::size_t) {
       self->on_read(read_ec);
     });
@@ -198,6 +213,8 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.close();
   }
+
+  static constexpr std::size_t kFirstRead = 4096;  // bytes asked for by the read that waits for a request
 
   beast::tcp_stream stream_;
   std::string remote_address_;

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "server/invocations.h"
 #include "server/service.h"
 #include "tabular/column_mapping.h"
 #include "tabular/csv_reader.h"
@@ -227,6 +228,16 @@ InferRequest rows_from_csv(const Model& model, const std::string& body, std::siz
 }
 
 }  // namespace
+
+InferRequest decode_invocations(const Model& model, std::string_view content_type, const std::string& body, std::size_t max_rows) {
+  if (content_type.find("text/csv") != std::string_view::npos) return rows_from_csv(model, body, max_rows);
+  if (!json_content_type(content_type)) bad_request("content type " + std::string(content_type) + " is not supported");
+  simdjson::dom::parser parser;
+  element doc;
+  if (auto error = parser.parse(body).get(doc); error) bad_request(std::string("the body is not valid JSON: ") + simdjson::error_message(error));
+  if (!doc.is_object()) bad_request("the body must be a JSON object");
+  return rows_from_json(model, doc, max_rows);
+}
 
 HttpResponse handle_invocations(OrchardService& service, const HttpRequest& http, const std::string& endpoint) {
   if (http.method != "POST") return json_error(405, "use POST for " + std::string(http.path()));

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "server/kserve_v2.h"
 #include "server/service.h"
 #include "tabular/column_mapping.h"
 
@@ -309,35 +310,54 @@ InferRequest build_rows(const Model& model, const std::vector<Tensor>& tensors, 
   return request;
 }
 
-HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path& path) {
-  const std::string_view content_type = http.header("content-type");
-  // Binary tensors (Triton's extension): a JSON header of this many bytes, then the raw tensors.
-  const std::string_view header_length = http.header("inference-header-content-length");
-  std::string_view json_part = http.body;
-  std::string_view binary;
+// The JSON part and the binary tensors of an infer body. Binary tensors (Triton's extension): a JSON
+// header of `header_length` bytes, then the raw tensors. Returns false for a content type that is
+// neither JSON nor binary tensors (415).
+bool split_infer_body(std::string_view body, std::string_view content_type, std::string_view header_length,
+                      std::string_view& json_part, std::string_view& binary) {
+  json_part = body;
+  binary = {};
   if (!header_length.empty()) {
     std::size_t length = 0;
     auto [end, ec] = std::from_chars(header_length.data(), header_length.data() + header_length.size(), length);
-    if (ec != std::errc() || end != header_length.data() + header_length.size() || length > http.body.size()) {
+    if (ec != std::errc() || end != header_length.data() + header_length.size() || length > body.size()) {
       bad_request("Inference-Header-Content-Length is not a length within the body");
     }
-    json_part = json_part.substr(0, length);
-    binary = std::string_view(http.body).substr(length);
-  } else if (!json_content_type(content_type)) {
-    return json_error(415, "content type " + std::string(content_type) +
-                               " is not supported; send application/json, or binary tensors with Inference-Header-Content-Length");
+    json_part = body.substr(0, length);
+    binary = body.substr(length);
+    return true;
   }
-  thread_local simdjson::dom::parser parser;
+  return json_content_type(content_type);
+}
+
+element parse_infer_json(simdjson::dom::parser& parser, std::string_view json_part) {
   element doc;
   if (auto error = parser.parse(json_part.data(), json_part.size()).get(doc); error) {
     bad_request(std::string("the body is not valid JSON: ") + simdjson::error_message(error));
   }
+  return doc;
+}
+
+std::vector<Tensor> read_inputs(const element& doc, std::string_view binary, std::size_t max_rows) {
   simdjson::dom::array inputs;
   if (doc["inputs"].get(inputs) != simdjson::SUCCESS) bad_request("the body has no \"inputs\" list");
   std::vector<Tensor> tensors;
   std::size_t binary_offset = 0;
-  for (element input : inputs) tensors.push_back(read_tensor(input, binary, binary_offset, service.options().max_rows));
+  for (element input : inputs) tensors.push_back(read_tensor(input, binary, binary_offset, max_rows));
   if (tensors.empty()) bad_request("\"inputs\" is empty");
+  return tensors;
+}
+
+HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path& path) {
+  const std::string_view content_type = http.header("content-type");
+  std::string_view json_part, binary;
+  if (!split_infer_body(http.body, content_type, http.header("inference-header-content-length"), json_part, binary)) {
+    return json_error(415, "content type " + std::string(content_type) +
+                               " is not supported; send application/json, or binary tensors with Inference-Header-Content-Length");
+  }
+  thread_local simdjson::dom::parser parser;
+  const element doc = parse_infer_json(parser, json_part);
+  const std::vector<Tensor> tensors = read_inputs(doc, binary, service.options().max_rows);
 
   bool raw = false;
   bool binary_output = false;
@@ -485,6 +505,17 @@ HttpResponse repository(OrchardService& service, std::string_view path) {
 }
 
 }  // namespace
+
+InferRequest decode_v2_infer(const Model& model, std::string_view body, std::string_view content_type,
+                             std::string_view header_length, std::size_t max_rows) {
+  std::string_view json_part, binary;
+  if (!split_infer_body(body, content_type, header_length, json_part, binary)) {
+    bad_request("content type " + std::string(content_type) + " is not supported");
+  }
+  simdjson::dom::parser parser;
+  const element doc = parse_infer_json(parser, json_part);
+  return build_rows(model, read_inputs(doc, binary, max_rows), max_rows);
+}
 
 HttpResponse handle_kserve_v2(OrchardService& service, const HttpRequest& request) {
   const std::string_view path = request.path();

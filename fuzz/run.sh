@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# fuzz/run.sh [SECONDS [TARGET...]]: builds the libFuzzer targets (clang, -DORCHARD_FUZZ=ON: coverage,
+# AddressSanitizer, UndefinedBehaviorSanitizer) in build-fuzz/ and runs each target (all of them by
+# default) for SECONDS seconds (default 60), starting from its seeds (fuzz/seeds.sh) and the corpus
+# kept from earlier runs in build-fuzz/corpus/TARGET.
+#
+# A crash, sanitizer report, leak, timeout (> 10 s for one input) or out-of-memory (> 2 GB) stops
+# that target; its input is saved as fuzz/crashes/TARGET/crash-<sha1> (or leak-, timeout-, oom-) and
+# the script exits 1 once every target has run. Reproduce with build-fuzz/fuzz/TARGET FILE.
+#
+# FUZZ_BUILD_DIR overrides build-fuzz; FUZZ_JOBS the build's parallelism (default: cores);
+# FUZZ_LOCK=FILE holds `flock FILE` around the build and around each target's run (and releases it
+# in between), for machines shared with other builds. Each run's statistics (executions, speed,
+# coverage) are appended to build-fuzz/fuzz-stats.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
+SECONDS_PER_TARGET="${1:-60}"
+shift || true
+BUILD="${FUZZ_BUILD_DIR:-build-fuzz}"
+JOBS="${FUZZ_JOBS:-$(nproc)}"
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+
+locked() {
+  if [ -n "${FUZZ_LOCK:-}" ]; then flock "$FUZZ_LOCK" "$@"; else "$@"; fi
+}
+
+ALL_TARGETS=(xgboost_json_fuzzer xgboost_ubjson_fuzzer lightgbm_text_fuzzer orchard_json_fuzzer onnx_fuzzer
+             load_model_bytes_fuzzer v2_infer_fuzzer invocations_fuzzer csv_reader_fuzzer http_routing_fuzzer)
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL_TARGETS[@]}")
+
+# -O1 with line tables: fast enough to fuzz, precise enough for stack traces.
+cmake -S . -B "$BUILD" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
+  -DORCHARD_FUZZ=ON -DORCHARD_BUILD_TESTS=OFF -DORCHARD_BUILD_BENCH=OFF >/dev/null
+locked cmake --build "$BUILD" -j"$JOBS" --target "${TARGETS[@]}"
+
+rm -rf "$BUILD/seeds"
+fuzz/seeds.sh "$BUILD/seeds"
+mkdir -p "$BUILD/tmp"
+export TMPDIR="$ROOT/$BUILD/tmp"   # http_routing_fuzzer's registry
+# Sanitizer reports stop the target (libFuzzer sets its own handlers on top of these).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+
+failed=()
+for target in "${TARGETS[@]}"; do
+  corpus="$BUILD/corpus/$target"
+  crashes="fuzz/crashes/$target"
+  mkdir -p "$corpus" "$crashes" "$BUILD/seeds/$target"
+  log="$BUILD/$target.log"
+  echo "fuzz: $target for ${SECONDS_PER_TARGET}s"
+  status=0
+  # New inputs go to the first directory (the corpus); the seeds are read only.
+  locked "$BUILD/fuzz/$target" "$corpus" "$BUILD/seeds/$target" -max_total_time="$SECONDS_PER_TARGET" \
+    -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$crashes/" >"$log" 2>&1 || status=$?
+  runs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)"
+  speed="$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)"
+  cov="$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)"
+  echo "$(date -u +%FT%TZ) $target seconds=$SECONDS_PER_TARGET runs=${runs:-?} exec/s=${speed:-?} ${cov:-} status=$status" | tee -a "$BUILD/fuzz-stats.log"
+  if [ "$status" -ne 0 ]; then
+    echo "fuzz: $target FAILED (exit $status); the input is in $crashes/, the report in $log:" >&2
+    grep -E 'ERROR|SUMMARY|==[0-9]+==|runtime error|terminate|Test unit written' "$log" | head -20 >&2 || true
+    failed+=("$target")
+  fi
+done
+rmdir fuzz/crashes/* 2>/dev/null || true
+rmdir fuzz/crashes 2>/dev/null || true
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: crashes in ${failed[*]}" >&2
+  exit 1
+fi
+echo "fuzz: no crash in ${#TARGETS[@]} target(s)"
