@@ -19,7 +19,7 @@ export function timeChart(container, {title, series, xs, height = 220, yLabel = 
     title, width: widthOf(container), height,
     scales: {x: xWindow ? {time: true, range: () => [lastX - xWindow, lastX]} : {time: true}, y: {range: (u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max * 1.1 : 1]}},
     axes: [{}, {label: yLabel, values: (u, ticks) => ticks.map(format), size: 70}],
-    series: [{}, ...series.map((s, i) => ({label: s.label, stroke: color(i), width: 2, spanGaps: false, value: (u, v) => v === null || v === undefined ? '—' : format(v)}))],
+    series: [{}, ...series.map((s, i) => ({label: s.label, stroke: color(i), width: 2, spanGaps: false, points: {show: true, size: 4}, value: (u, v) => v === null || v === undefined ? '—' : format(v)}))],
   };
   let plot = new uPlot(opts, [xs, ...series.map(s => s.values)], el);
   const resize = new ResizeObserver(() => plot.setSize({width: widthOf(container), height}));
@@ -31,7 +31,7 @@ export function timeChart(container, {title, series, xs, height = 220, yLabel = 
       if (newSeries.length !== series.length || newSeries.some((s, i) => s.label !== series[i].label)) {
         series = newSeries;
         plot.destroy();
-        opts.series = [{}, ...series.map((s, i) => ({label: s.label, stroke: color(i), width: 2, value: (u, v) => v === null || v === undefined ? '—' : format(v)}))];
+        opts.series = [{}, ...series.map((s, i) => ({label: s.label, stroke: color(i), width: 2, points: {show: true, size: 4}, value: (u, v) => v === null || v === undefined ? '—' : format(v)}))];
         plot = new uPlot(opts, [newXs, ...series.map(s => s.values)], el);
       } else {
         plot.setData([newXs, ...newSeries.map(s => s.values)]);

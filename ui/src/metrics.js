@@ -61,3 +61,25 @@ export function sumBuckets(list) {
   return present[0].map(([le], i) => [le, present.reduce((s, b) => s + (b[i] ? b[i][1] : 0), 0)]);
 }
 export {versionKey};
+
+// Per endpoint and answering version (orchard_endpoint_requests_total and
+// orchard_endpoint_request_duration_seconds, when the server has them): key "endpoint|model:version"
+// -> {endpoint, version, requests, errors, buckets}.
+export function endpointSample(metrics) {
+  const entries = new Map();
+  const entry = labels => {
+    const key = `${labels.endpoint}|${labels.model}:${labels.version}`;
+    if (!entries.has(key)) entries.set(key, {endpoint: labels.endpoint, version: Number(labels.version), requests: 0, errors: 0, buckets: []});
+    return entries.get(key);
+  };
+  for (const m of metrics) {
+    if (m.name === 'orchard_endpoint_requests_total') {
+      const e = entry(m.labels);
+      e.requests += m.value;
+      if (m.labels.outcome === 'error') e.errors += m.value;
+    } else if (m.name === 'orchard_endpoint_request_duration_seconds_bucket') {
+      entry(m.labels).buckets.push([m.labels.le === '+Inf' ? Infinity : Number(m.labels.le), m.value]);
+    }
+  }
+  return entries;
+}

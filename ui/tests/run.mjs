@@ -244,7 +244,7 @@ try {
   });
 
   await check('changing the route\'s weights sends the traffic where the weights say', async () => {
-    await open('#/endpoints/churn', '[data-testid=route-arms] [data-testid=arm-target]');
+    await open('#/endpoints/churn', '[data-testid=route-save]:not([disabled])');
     await page.click('[data-testid=add-arm]');
     const targets = page.locator('[data-testid=arm-target]'), weights = page.locator('[data-testid=arm-weight]');
     await targets.nth(0).selectOption('@production');
@@ -279,6 +279,22 @@ try {
     const share = await page.locator('[data-testid=overview-table] tr[data-endpoint=churn]', {hasText: '@staging'}).locator('[data-testid=share]').innerText();
     assert(parseFloat(share) > 50, `the overview should show @staging taking most of the last hour's traffic; it shows ${share}`);
     await page.waitForFunction(() => !document.querySelector('[data-testid=overview-table]').innerText.includes('measuring'), null, {timeout: 10000});
+    // Live requests/s: traffic to iris while the overview samples /metrics.
+    let sending = true;
+    const traffic = (async () => {
+      const flower = {sepal_length_cm: 5.1, sepal_width_cm: 3.5, petal_length_cm: 1.4, petal_width_cm: 0.2};
+      for (let i = 0; sending && i < 5000; i++) await call('POST', '/endpoints/iris/invocations', {dataframe_records: [flower]});
+    })();
+    try {
+      await page.waitForFunction(() => {
+        const cell = document.querySelector('[data-testid=overview-table] tr[data-endpoint=iris] [data-testid=rate]');
+        return cell && parseFloat(cell.textContent.replace(/,/g, '')) > 0;
+      }, null, {timeout: 15000});
+    } finally {
+      sending = false;
+      await traffic;
+    }
+    await page.waitForSelector('.uplot');
     await shot('overview-after-traffic');
   });
 
@@ -381,7 +397,7 @@ try {
         // A viewer reads the pages...
         await viewerPage.evaluate(k => localStorage.setItem('orchard.apiKey', k), tokens.viewer);
         await viewerPage.goto(`${secured.url}/#/endpoints/churn`);
-        await viewerPage.waitForSelector('[data-testid=route-save]', {timeout: 15000});
+        await viewerPage.waitForSelector('[data-testid=route-save]:not([disabled])', {timeout: 15000});
         // ...and is refused a route change, with the reason on the page.
         await viewerPage.click('[data-testid=route-save]');
         const dialog = viewerPage.locator('[data-testid=confirm-dialog]');

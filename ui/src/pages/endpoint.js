@@ -126,6 +126,7 @@ function routeEditor(container, {models, modelName, endpointName, current, expli
       h('button', {type: 'button', class: 'secondary', 'data-testid': 'add-shadow', onclick: () => { shadows.push({target: targetOptions(model)[0].value}); drawShadows(); }}, 'Add shadow'));
   };
   const loadModel = async (first) => {
+    save.disabled = true;
     model = await api(`/api/v1/models/${enc(modelSelect.value)}`);
     const options = targetOptions(model);
     if (first && current && current.model === model.name) {
@@ -137,10 +138,11 @@ function routeEditor(container, {models, modelName, endpointName, current, expli
     }
     drawArms();
     drawShadows();
+    save.disabled = false;
   };
   modelSelect.addEventListener('change', () => loadModel(false).catch(e => say(errorBox(e))));
 
-  const save = h('button', {type: 'button', 'data-testid': 'route-save'}, 'Save route…');
+  const save = h('button', {type: 'button', 'data-testid': 'route-save', disabled: true}, 'Save route…');  // enabled once the model's targets are loaded
   save.addEventListener('click', async () => {
     const endpoint = nameInput.value.trim();
     const problems = [];
