@@ -203,6 +203,10 @@ try {
     const prediction = await page.innerText('[data-testid=try-prediction]');
     assert(prediction.includes('0.518594'), `prediction: ${prediction}`);
     await shot('try-it');
+    // The log writes asynchronously (within ~100 ms); the UI says so on a 404. Wait for the record.
+    for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise(r => setTimeout(r, 100))) {
+      if ((await call('GET', `/api/v1/predictions/${predictionId}`)).status === 200) break;
+    }
     await open('#/predictions', '[data-testid=id-lookup]');
     await page.waitForSelector('[data-testid=predictions-table]');
     await page.fill('[data-testid=id-lookup]', predictionId);
@@ -268,9 +272,14 @@ try {
       const cell = document.querySelector('[data-testid=report-arms] tr[data-arm="@staging"] [data-testid=arm-rows]');
       return cell && Number(cell.textContent.replace(/,/g, '')) >= expected;
     }, rowsOf(before.json, '@staging') + 100, {timeout: 15000});
-    const after = (await call('GET', '/api/v1/endpoints/churn/report?window=1h')).json;
-    const staging = rowsOf(after, '@staging') - rowsOf(before.json, '@staging');
-    const production = rowsOf(after, '@production') - rowsOf(before.json, '@production');
+    // The prediction log writes asynchronously (within ~100 ms): wait until it has all 200 rows.
+    let staging = 0, production = 0;
+    for (const deadline = Date.now() + 10000; Date.now() < deadline; await new Promise(r => setTimeout(r, 200))) {
+      const after = (await call('GET', '/api/v1/endpoints/churn/report?window=1h')).json;
+      staging = rowsOf(after, '@staging') - rowsOf(before.json, '@staging');
+      production = rowsOf(after, '@production') - rowsOf(before.json, '@production');
+      if (staging + production >= 200) break;
+    }
     assert(staging + production === 200, `the report should count the 200 requests; it counts ${staging} + ${production}`);
     assert(staging >= 130 && staging <= 190, `about 80% of 200 requests should go to @staging; ${staging} did (answers: ${JSON.stringify(versions)})`);
     assert(versions['churn:2'] === staging, `the answers name churn:2 ${versions['churn:2']} times, the report counts ${staging}`);
