@@ -33,8 +33,10 @@ constexpr std::size_t kBlockBytes = std::size_t{64} << 10;
 // Categorical splits are compiled to bitsets; beyond this many words in all (a model with huge
 // category codes), the model is evaluated by the reference evaluator instead.
 constexpr std::size_t kMaxCategoryWords = std::size_t{1} << 24;
-// Rows that walk one perfect tree in lockstep.
+// Rows that walk one perfect tree in lockstep (and trees one row walks in lockstep).
 constexpr std::size_t kInterleave = 8;
+// Models whose compiled trees take more than this walk single rows through several trees at once.
+constexpr std::size_t kInterleaveSingleBytes = std::size_t{512} << 10;
 
 enum class FeatureFix : std::uint8_t {
   kNone,       // value used as is
@@ -177,6 +179,10 @@ class FlatForest final : public ForestKernel {
         add_general(tree, model.comparison);
       }
     }
+    const std::size_t bytes = perfect_nodes_.size() * sizeof(PerfectNode<T>) + general_nodes_.size() * sizeof(GeneralNode<T>) +
+                              leaves_.size() * sizeof(A);
+    interleave_single_rows_ = options.interleave_single_rows > 0 ||
+                              (options.interleave_single_rows == 0 && bytes > kInterleaveSingleBytes);
   }
 
   void margins_row(const double* row, double* margins) const override {
@@ -246,14 +252,62 @@ class FlatForest final : public ForestKernel {
       for (std::size_t g = 0; g < no; ++g) acc[r * no + g] = base_[g];
       if (has_linear_) add_linear(in, acc + r * no);
     }
-    for (const CompiledTree& tree : trees_) {
-      if (tree.layout == TreeLayout::kPerfect) {
-        walk_perfect(tree, x, m, acc);
-      } else {
-        walk_general(tree, rows, x, m, acc);
+    if (m == 1 && interleave_single_rows_) {
+      walk_one_row(rows, x, acc);
+    } else {
+      for (const CompiledTree& tree : trees_) {
+        if (tree.layout == TreeLayout::kPerfect) {
+          walk_perfect(tree, x, m, acc);
+        } else {
+          walk_general(tree, rows, x, m, acc);
+        }
       }
     }
     for (std::size_t i = 0; i < m * no; ++i) margins[i] = static_cast<double>(acc[i]);
+  }
+
+  // One row of a model larger than kInterleaveSingleBytes: consecutive complete trees of equal depth are
+  // walked kInterleave at a time, so that their node fetches (cache misses, as the model outgrows L2)
+  // overlap; leaves are still added in tree order. Smaller models stay in cache, where the plain loop
+  // is faster.
+  void walk_one_row(const double* row, const T* x, A* acc) const {
+    std::size_t t = 0;
+    while (t < trees_.size()) {
+      const CompiledTree& first = trees_[t];
+      if (first.layout != TreeLayout::kPerfect) {
+        walk_general(first, row, x, 1, acc);
+        ++t;
+        continue;
+      }
+      std::size_t count = 1;
+      while (count < kInterleave && t + count < trees_.size() && trees_[t + count].layout == TreeLayout::kPerfect &&
+             trees_[t + count].depth == first.depth) {
+        ++count;
+      }
+      const int depth = first.depth;
+      std::uint32_t index[kInterleave] = {};
+      for (int level = 0; level < depth; ++level) {
+        for (std::size_t k = 0; k < count; ++k) {
+          const PerfectNode<T>& node = perfect_nodes_[trees_[t + k].node_offset + index[k]];
+          const T v = x[node.feature & kFeatureMask];
+          const std::uint32_t left = static_cast<std::uint32_t>(v <= node.threshold) |
+                                     (static_cast<std::uint32_t>(v != v) & (node.feature >> 31));
+          index[k] = 2 * index[k] + 2 - left;
+        }
+      }
+      const std::uint32_t first_leaf = (1u << depth) - 1;
+      for (std::size_t k = 0; k < count; ++k) {
+        const CompiledTree& tree = trees_[t + k];
+        const std::size_t size = static_cast<std::size_t>(tree.leaf_size);
+        const A* leaf = leaves_.data() + tree.leaf_offset + static_cast<std::size_t>(index[k] - first_leaf) * size;
+        if (tree.group >= 0) {
+          acc[tree.group] += leaf[0];
+        } else {
+          for (std::size_t j = 0; j < size; ++j) acc[j] += leaf[j];
+        }
+      }
+      t += count;
+    }
   }
 
   void add_linear(const double* in, A* acc) const {
@@ -621,6 +675,7 @@ class FlatForest final : public ForestKernel {
   }
 
   bool use_simd_;
+  bool interleave_single_rows_ = false;
   std::int32_t num_features_;
   std::int32_t num_outputs_;
   Precision input_precision_;

@@ -44,6 +44,9 @@ struct CompileOptions {
   bool allow_simd = true;       // use the AVX-512 walk where the CPU has it
   bool allow_perfect = true;    // store shallow trees as complete trees
   bool allow_float_filter = true;  // decide plain float64 models in float32, exactly (float_filtered_forest.h)
+  // Single rows through several complete trees at once: 0 for models over 512 KB compiled (where cache
+  // misses dominate), 1 always, -1 never.
+  int interleave_single_rows = 0;
 };
 
 // Compiles a validated model. Throws Error(kInvalidModel) if it cannot be compiled.

@@ -208,12 +208,14 @@ TEST_P(CompiledForestVsReference, AllLayoutsAgreeBitForBit) {
     for (int r = 0; r < rows; ++r) {
       reference_margins(model, x.data() + r * features, expected.data() + static_cast<std::size_t>(r) * no);
     }
-    const CompileOptions variants[] = {{true, true, true}, {false, true, true}, {false, false, true}, {true, true, false}};
+    const CompileOptions variants[] = {{true, true, true, 0}, {false, true, true, 1}, {false, false, true, 0}, {true, true, false, 1},
+                                       {true, true, true, -1}};
     for (const CompileOptions& options : variants) {
       const auto kernel = compile_forest(model, options);
       const std::string what = std::string(flavor.name) + " seed " + std::to_string(seed) + " simd=" +
                                std::to_string(options.allow_simd) + " perfect=" + std::to_string(options.allow_perfect) +
                                " float_filter=" + std::to_string(options.allow_float_filter) +
+                               " interleave_single_rows=" + std::to_string(options.interleave_single_rows) +
                                " [" + kernel->describe() + "]";
       std::vector<double> block(expected.size());
       kernel->margins_block(x.data(), static_cast<std::size_t>(rows), block.data());
