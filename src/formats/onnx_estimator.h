@@ -44,7 +44,9 @@ struct Estimator {
 
 // `columns[c]` says where column c of the node's input comes from; `num_columns` is the number of IR
 // columns (linear weights are laid out over them). Linear models take only untransformed columns.
-Estimator build_tree_ensemble(const NodeView& node, const std::vector<ColumnSource>& columns);
+// `double_input`: the ensemble reads a double tensor, which ONNX Runtime compares with the thresholds
+// in double (the model's input precision is then float64); otherwise inputs are float32.
+Estimator build_tree_ensemble(const NodeView& node, const std::vector<ColumnSource>& columns, bool double_input = false);
 Estimator build_linear(const NodeView& node, const std::vector<ColumnSource>& columns, std::int32_t num_columns);
 
 // Output names for a classifier's labels: "class_<label>" (int labels) or the label itself when it is

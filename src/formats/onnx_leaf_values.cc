@@ -88,6 +88,8 @@ LeafFunction label_encode(const NodeView& node, const LeafFunction& in) {
 
 std::shared_ptr<const LeafFunction> leaves_of(const Estimator& estimator) {
   const Model& model = estimator.model;
+  // Folding computes in float, as ONNX Runtime does for float graphs; a double graph is not folded.
+  if (model.input_precision != Precision::kFloat32) return nullptr;
   if (estimator.classifier || model.trees.size() != 1 || model.num_outputs != 1 || model.has_linear || !model.input_steps.empty() ||
       model.transform.kind != TransformKind::kIdentity || model.average_divisor != 1.0 || model.trees[0].leaf_size != 1) {
     return nullptr;

@@ -12,14 +12,15 @@ void GraphMapper::apply_estimator(const NodeView& view) {
   const std::string& op = view.node().op_type();
   const Value& value = features(view, 0);
   if (value.rank3) view.fail("reads a three-dimensional tensor", "[N, F] columns");
-  if (value.element != Value::Element::kFloat && value.element != Value::Element::kInteger) {
-    view.fail("reads features that are not float", "a float input, or a Cast to float in front of the estimator");
-  }
   const bool linear = op == "LinearClassifier" || op == "LinearRegressor";
+  const bool double_input = value.element == Value::Element::kDouble && !linear;
+  if (value.element != Value::Element::kFloat && value.element != Value::Element::kInteger && !double_input) {
+    view.fail("reads features that are not float", "a float input, or a Cast to float in front of the estimator (tree ensembles also read doubles)");
+  }
   const std::vector<ColumnSource> columns = lower_columns(view, value.columns, linear, model_.input_steps);
   const std::int32_t num_columns = model_.input_steps.empty() ? model_.num_features() : model_.num_columns();
   auto estimator = std::make_shared<const Estimator>(linear ? build_linear(view, columns, num_columns)
-                                                           : build_tree_ensemble(view, columns));
+                                                           : build_tree_ensemble(view, columns, double_input));
   any_estimator_ = true;
   Value scores;
   scores.kind = Value::Kind::kScores;
@@ -212,6 +213,10 @@ bool GraphMapper::apply_tree_arithmetic(const NodeView& view, bool reads_scores,
     Estimator sum = sum_of(parts);
     for (const Estimator* ensemble : ensembles) {
       const Model& part = ensemble->model;
+      if (part.input_precision != sum.model.input_precision) {
+        if (!parts.empty() || ensemble != ensembles.front()) view.fail("adds ensembles that read float and double inputs", "one input precision");
+        sum.model.input_precision = part.input_precision;
+      }
       sum.model.base_margin[0] += part.base_margin[0];
       sum.model.trees.insert(sum.model.trees.end(), part.trees.begin(), part.trees.end());
       sum.model.accumulation = Precision::kFloat64;  // no longer ONNX Runtime's float order anyway

@@ -42,8 +42,8 @@ struct LeafWeights {
 
 class EnsembleBuilder {
  public:
-  EnsembleBuilder(const NodeView& view, const std::vector<ColumnSource>& columns, bool classifier)
-      : view_(view), columns_(columns), classifier_(classifier) {}
+  EnsembleBuilder(const NodeView& view, const std::vector<ColumnSource>& columns, bool classifier, bool double_input)
+      : view_(view), columns_(columns), classifier_(classifier), double_input_(double_input) {}
 
   Estimator build();
 
@@ -59,6 +59,7 @@ class EnsembleBuilder {
   const NodeView& view_;
   const std::vector<ColumnSource>& columns_;
   bool classifier_;
+  bool double_input_;  // ONNX Runtime compares double inputs with the thresholds as doubles
 
   std::vector<std::int64_t> tree_ids_, node_ids_, features_, true_ids_, false_ids_, tracks_true_;
   std::vector<Mode> modes_;
@@ -258,7 +259,9 @@ Tree EnsembleBuilder::build_tree(std::size_t root, std::int64_t tree_id) {
       fail(place + ": threshold " + std::to_string(t) + " " + why, "a finite threshold (or BRANCH_LEQ / BRANCH_GT)");
     };
     if (mode == Mode::kEq || mode == Mode::kNeq) {
-      if (!std::isfinite(t) || static_cast<double>(static_cast<float>(t)) != t) refuse_threshold("is not a finite float32 value");
+      if (!std::isfinite(t) || (!double_input_ && static_cast<double>(static_cast<float>(t)) != t)) {
+        refuse_threshold(double_input_ ? "is not finite" : "is not a finite float32 value");
+      }
       // First node: x <= t. Its left child: x <= pred(t); x == t iff that one fails.
       node.threshold = t;
       const bool eq = mode == Mode::kEq;
@@ -266,7 +269,8 @@ Tree EnsembleBuilder::build_tree(std::size_t root, std::int64_t tree_id) {
       const std::int32_t first = emit(node);
       link(work, first);
       TreeNode second = node;
-      second.threshold = static_cast<double>(std::nextafter(static_cast<float>(t), -std::numeric_limits<float>::infinity()));
+      second.threshold = double_input_ ? std::nextafter(t, -std::numeric_limits<double>::infinity())
+                                       : static_cast<double>(std::nextafter(static_cast<float>(t), -std::numeric_limits<float>::infinity()));
       second.default_left = false;  // only tracked NaN reaches it under EQ, and it belongs on the true side
       const std::int32_t inner = emit(second);
       tree.nodes[static_cast<std::size_t>(first)].left = inner;
@@ -277,8 +281,14 @@ Tree EnsembleBuilder::build_tree(std::size_t root, std::int64_t tree_id) {
       continue;
     }
     const bool strict = mode == Mode::kLt || mode == Mode::kGte;
-    if (!float_bound(t, strict, bound)) refuse_threshold("cannot be met by any float32 input");
-    node.threshold = static_cast<double>(bound);
+    if (double_input_) {
+      // Double inputs against double thresholds: x < t iff x <= the double just below t.
+      if (std::isnan(t) || (strict && t == -std::numeric_limits<double>::infinity())) refuse_threshold("cannot be met by any input");
+      node.threshold = strict ? std::nextafter(t, -std::numeric_limits<double>::infinity()) : t;
+    } else {
+      if (!float_bound(t, strict, bound)) refuse_threshold("cannot be met by any float32 input");
+      node.threshold = static_cast<double>(bound);
+    }
     const bool true_left = mode == Mode::kLeq || mode == Mode::kLt;
     node.default_left = true_left ? tracks : !tracks;
     const std::int32_t index = emit(node);
@@ -423,7 +433,7 @@ Estimator EnsembleBuilder::build() {
   for (std::int64_t tree_id : tree_order_) model.trees.push_back(build_tree(find(tree_id, 0, "tree " + std::to_string(tree_id)), tree_id));
   // ONNX Runtime compares the float32 input with float32 thresholds; sums are kept in double
   // (ONNX Runtime sums in float: the two differ far below the converters' own tolerance).
-  model.input_precision = Precision::kFloat32;
+  model.input_precision = double_input_ ? Precision::kFloat64 : Precision::kFloat32;
   model.comparison = Comparison::kLessOrEqual;
   model.accumulation = Precision::kFloat64;
   return estimator;
@@ -452,9 +462,14 @@ std::vector<std::string> class_output_names(const NodeView& node, std::size_t ex
   return names;
 }
 
-Estimator build_tree_ensemble(const NodeView& node, const std::vector<ColumnSource>& columns) {
+Estimator build_tree_ensemble(const NodeView& node, const std::vector<ColumnSource>& columns, bool double_input) {
+  if (double_input) {
+    for (const ColumnSource& column : columns) {
+      if (column.transform != ColumnSource::Transform::kNone) node.fail("reads a Scaler's or Binarizer's output of double inputs", "float inputs for those");
+    }
+  }
   const bool classifier = node.node().op_type() == "TreeEnsembleClassifier";
-  return EnsembleBuilder(node, columns, classifier).build();
+  return EnsembleBuilder(node, columns, classifier, double_input).build();
 }
 
 }  // namespace orchard::onnx_format

@@ -20,7 +20,7 @@ void tensor_input(onnx::ValueInfoProto* info, const std::string& name, int width
 
 }  // namespace
 
-OnnxBuilder::OnnxBuilder(int width, const std::string& input) {
+OnnxBuilder::OnnxBuilder(int width, const std::string& input, int element) {
   model_.set_ir_version(8);
   model_.set_producer_name("orchard-tests");
   auto* opset = model_.add_opset_import();
@@ -30,7 +30,7 @@ OnnxBuilder::OnnxBuilder(int width, const std::string& input) {
   opset->set_domain("ai.onnx.ml");
   opset->set_version(3);
   model_.mutable_graph()->set_name("test");
-  tensor_input(model_.mutable_graph()->add_input(), input, width);
+  tensor_input(model_.mutable_graph()->add_input(), input, width, element);
 }
 
 void OnnxBuilder::add_input(const std::string& name, int width, int element) {

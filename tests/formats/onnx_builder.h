@@ -13,7 +13,7 @@ namespace orchard::testing {
 class OnnxBuilder {
  public:
   // A model (IR 8, opsets ai.onnx 15 and ai.onnx.ml 3) with one float input `input` of shape [N, width].
-  explicit OnnxBuilder(int width, const std::string& input = "X");
+  explicit OnnxBuilder(int width, const std::string& input = "X", int element = onnx::TensorProto::FLOAT);
 
   // Adds another input [N, width] (float unless `element` says otherwise, e.g. onnx::TensorProto::STRING).
   void add_input(const std::string& name, int width, int element = onnx::TensorProto::FLOAT);

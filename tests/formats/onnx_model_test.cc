@@ -136,6 +136,32 @@ TEST(OnnxTreeModes, EveryModeDecidesLikeOnnxRuntimeOnEveryEdgeInput) {
   EXPECT_GT(refused, 0);
 }
 
+TEST(OnnxTreeModes, DoubleInputsAreComparedInDouble) {
+  // skl2onnx with a DoubleTensorType input: double thresholds (nodes_values_as_tensor) against double inputs.
+  const double t = 0.1;  // not a float
+  for (const std::string mode : {"BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ"}) {
+    for (bool tracks : {false, true}) {
+      OnnxBuilder builder(1, "X", onnx::TensorProto::DOUBLE);
+      EnsembleSpec spec;
+      spec.branch(0, 0, mode, 0, 0.0f, 1, 2, tracks);
+      spec.leaf(0, 1, {{0, 1.0f}});
+      spec.leaf(0, 2, {{0, 2.0f}});
+      auto& node = builder.ml_node("TreeEnsembleRegressor", {"X"}, {"Y"});
+      spec.write(node, false);
+      for (int i = 0; i < node.attribute_size(); ++i) {
+        if (node.attribute(i).name() == "nodes_values") node.mutable_attribute()->DeleteSubrange(i, 1);
+      }
+      testing::set_doubles_tensor(node, "nodes_values_as_tensor", {t, 0.0, 0.0});
+      builder.output("Y");
+      const Predictor predictor = load(builder);
+      EXPECT_EQ(predictor.model().input_precision, Precision::kFloat64);
+      for (double x : {t, std::nextafter(t, 1.0), std::nextafter(t, -1.0), static_cast<double>(static_cast<float>(t)), 0.0, 1.0, -static_cast<double>(kInf), kNan}) {
+        EXPECT_EQ(predict(predictor, {x})[0], onnx_true(mode, x, t, tracks) ? 1.0 : 2.0) << mode << " tracks " << tracks << " x " << x;
+      }
+    }
+  }
+}
+
 TEST(OnnxTreeModes, CategoryChainsOfEqualityNodesSharingTheirTrueBranch) {
   // onnxmltools writes a LightGBM category set {1, 4, 7} as BRANCH_EQ nodes chained through their
   // false branches, all sending matches to one subtree (here a split on column 1).
