@@ -91,6 +91,8 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--drift-check-seconds", o->drift_check_seconds, "How often drift alerts are checked for the webhook")->check(CLI::Range(0.05, 3600.0));
   cmd->add_flag("--auth", o->auth, "Require an API key (Authorization: Bearer ...) on every route but health checks; "
                                    "on by itself when --host is not a loopback address");
+  cmd->add_option("--tls-cert", o->http.tls_cert_file, "PEM certificate (chain): serve HTTPS only, TLS 1.2 and up")->check(CLI::ExistingFile);
+  cmd->add_option("--tls-key", o->http.tls_key_file, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
   cmd->add_flag("--insecure", o->insecure, "Serve without API keys on a non-loopback address (a trusted network only)");
   cmd->add_option("--read-timeout", o->http.read_timeout_seconds, "Seconds to receive a request once started (408 after)")->check(CLI::Range(1, 3600));
   cmd->add_option("--idle-timeout", o->http.idle_timeout_seconds, "Seconds a kept-alive connection may idle")->check(CLI::Range(1, 3600));
@@ -171,7 +173,8 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
       http.body_limit = o->body_limit_mib << 20;
       HttpServer server(http, [&service](HttpRequest&& request) { return service.handle(std::move(request)); });
       const auto snapshot = catalog.current();
-      std::cerr << "orchard: serving " << snapshot->endpoints.size() << " endpoint(s) on http://" << http.host << ":" << server.port() << "\n";
+      std::cerr << "orchard: serving " << snapshot->endpoints.size() << " endpoint(s) on " << (http.tls_cert_file.empty() ? "http" : "https")
+                << "://" << http.host << ":" << server.port() << "\n";
       for (const auto& problem : snapshot->problems) std::cerr << "orchard: warning: " << problem << "\n";
       // Picks up changes made by the CLI or by other servers sharing the store.
       std::mutex mutex;

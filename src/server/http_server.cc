@@ -1,9 +1,11 @@
 #include "server/http_server.h"
 
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/version.hpp>
 
 #include <algorithm>
@@ -22,8 +24,16 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+namespace ssl = net::ssl;
 
-class Session;
+// What the server needs of a connection at shutdown, whatever its stream (plain TCP or TLS).
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual void stop_if_idle() = 0;
+  virtual net::any_io_executor executor() = 0;
+  virtual std::shared_ptr<Connection> hold() = 0;  // null once the connection is going away
+};
 
 struct HttpServer::Impl {
   HttpServerOptions options;
@@ -32,21 +42,26 @@ struct HttpServer::Impl {
   // On a strand: accepting and closing (shutdown) never run at the same time on two threads.
   tcp::acceptor acceptor{net::make_strand(ioc)};
   std::optional<net::signal_set> signals;
+  std::optional<ssl::context> tls;  // set with --tls-cert / --tls-key
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> stopping{false};
   std::mutex sessions_mutex;
-  std::unordered_set<Session*> sessions;
+  std::unordered_set<Connection*> sessions;
 
   void accept();
   void shutdown();
 };
 
-// One connection: read a request, answer it, repeat while keep-alive holds.
-class Session : public std::enable_shared_from_this<Session> {
+// One connection: (for TLS, a handshake first,) read a request, answer it, repeat while keep-alive
+// holds. Stream is beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>.
+template <class Stream>
+class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
  public:
-  Session(tcp::socket&& socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+  Session(tcp::socket&& socket, HttpServer::Impl& server) : stream_(make_stream(std::move(socket), server)), server_(server) {
     beast::error_code ec;
-    const auto remote = stream_.socket().remote_endpoint(ec);
+    const auto remote = tcp_layer().socket().remote_endpoint(ec);
     if (!ec) remote_address_ = remote.address().to_string();
     ++server_.connections;
     std::lock_guard lock(server_.sessions_mutex);
@@ -59,22 +74,45 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        // The handshake has the request's deadline; a client that never completes it is dropped.
+        self->tcp_layer().expires_after(std::chrono::seconds(self->server_.options.read_timeout_seconds));
+        self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->close();
+          self->read_header();
+        });
+      } else {
+        self->read_header();
+      }
+    });
   }
+
+  std::shared_ptr<Connection> hold() override { return this->weak_from_this().lock(); }
 
   // Called (on the session's strand) when the server stops: an idle connection closes now; one in
   // the middle of a request finishes it and then closes.
-  void stop_if_idle() {
+  void stop_if_idle() override {
     if (idle_) {
       beast::error_code ec;
-      stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-      stream_.close();
+      tcp_layer().socket().shutdown(tcp::socket::shutdown_both, ec);
+      tcp_layer().close();
     }
   }
 
-  net::any_io_executor executor() { return stream_.get_executor(); }
+  net::any_io_executor executor() override { return stream_.get_executor(); }
 
  private:
+  static Stream make_stream(tcp::socket&& socket, HttpServer::Impl& server) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *server.tls);
+    } else {
+      (void)server;
+      return Stream(std::move(socket));
+    }
+  }
+  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+
   void read_header() {
     if (server_.stopping) return close();
     parser_.emplace();
@@ -86,8 +124,8 @@ class Session : public std::enable_shared_from_this<Session> {
     // header included, must arrive within --read-timeout. (The header used to get the idle timeout as
     // a whole, so a client sending a byte per second held its connection for a minute: fuzzing and
     // tests/server/bad_input_test.cc, SlowClient.)
-    stream_.expires_after(std::chrono::seconds(server_.options.idle_timeout_seconds));
-    stream_.async_read_some(buffer_.prepare(kFirstRead), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    tcp_layer().expires_after(std::chrono::seconds(server_.options.idle_timeout_seconds));
+    stream_.async_read_some(buffer_.prepare(kFirstRead), [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
       self->buffer_.commit(n);
       if (ec) return self->close();  // the client left or idled out: nothing to answer
       self->start_request();
@@ -97,22 +135,22 @@ class Session : public std::enable_shared_from_this<Session> {
   // The request's deadline: cancels the read rather than closing the socket (as the stream's own
   // timeout would), so that the client still gets its 408.
   void start_request() {
-    stream_.expires_never();
+    tcp_layer().expires_never();
     timed_out_ = false;
     body_done_ = false;
     const std::uint64_t request_number = ++request_number_;
     body_timer_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
-    body_timer_.async_wait([weak = weak_from_this(), request_number](beast::error_code timer_ec) {
+    body_timer_.async_wait([weak = this->weak_from_this(), request_number](beast::error_code timer_ec) {
       if (timer_ec) return;
       if (auto self = weak.lock()) {
         // A late event for a request that has already arrived must not touch the next one.
         if (self->request_number_ != request_number || self->body_done_) return;
         self->timed_out_ = true;
         beast::error_code ignored;
-        self->stream_.socket().cancel(ignored);
+        self->tcp_layer().socket().cancel(ignored);
       }
     });
-    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_header(ec);
     });
   }
@@ -132,7 +170,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
       // curl and others wait for this before sending a large body.
       continue_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-      http::async_write(stream_, *continue_, [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
+      http::async_write(stream_, *continue_, [self = this->shared_from_this()](beast::error_code write_ec, std::size_t) {
         if (write_ec) return self->close();
         self->read_body();
       });
@@ -142,7 +180,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code read_ec, std::size_t) {
+    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code read_ec, std::size_t) {
       self->on_read(read_ec);
     });
   }
@@ -201,8 +239,8 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       response_.prepare_payload();
     }
-    stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
-    http::async_write(stream_, response_, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+    tcp_layer().expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
+    http::async_write(stream_, response_, [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
       if (ec || !keep_alive) return self->close();
       self->read_header();
     });
@@ -210,13 +248,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ec);
+    tcp_layer().close();
   }
 
   static constexpr std::size_t kFirstRead = 4096;  // bytes asked for by the read that waits for a request
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   std::string remote_address_;
   beast::flat_buffer buffer_;
   HttpServer::Impl& server_;
@@ -246,7 +284,11 @@ void HttpServer::Impl::accept() {
       net::write(socket, net::buffer(busy), ignored);
       socket.close(ignored);
     } else {
-      std::make_shared<Session>(std::move(socket), *this)->start();
+      if (tls) {
+        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), *this)->start();
+      } else {
+        std::make_shared<Session<beast::tcp_stream>>(std::move(socket), *this)->start();
+      }
     }
     accept();
   });
@@ -257,11 +299,11 @@ void HttpServer::Impl::shutdown() {
   beast::error_code ec;
   acceptor.close(ec);
   if (signals) signals->cancel(ec);
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<Connection>> live;
   {
     std::lock_guard lock(sessions_mutex);
-    for (Session* session : sessions) {
-      if (auto alive = session->weak_from_this().lock()) live.push_back(std::move(alive));
+    for (Connection* session : sessions) {
+      if (auto alive = session->hold()) live.push_back(std::move(alive));
     }
   }
   for (auto& session : live) net::post(session->executor(), [session] { session->stop_if_idle(); });
@@ -270,6 +312,27 @@ void HttpServer::Impl::shutdown() {
 HttpServer::HttpServer(const HttpServerOptions& options, Handler handler) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   impl_->handler = std::move(handler);
+  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+    if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+      throw Error(ErrorKind::kInvalidArgument, "TLS needs both a certificate and its key", "--tls-cert / --tls-key",
+                  "--tls-cert cert.pem --tls-key key.pem (PEM files)");
+    }
+    // TLS 1.2 and 1.3 only.
+    impl_->tls.emplace(ssl::context::tls_server);
+    impl_->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                            ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    beast::error_code tls_ec;
+    impl_->tls->use_certificate_chain_file(options.tls_cert_file, tls_ec);
+    if (tls_ec) {
+      throw Error(ErrorKind::kInvalidArgument, "cannot use the TLS certificate: " + tls_ec.message(), options.tls_cert_file,
+                  "a PEM certificate (chain)");
+    }
+    impl_->tls->use_private_key_file(options.tls_key_file, ssl::context::pem, tls_ec);
+    if (tls_ec) {
+      throw Error(ErrorKind::kInvalidArgument, "cannot use the TLS key: " + tls_ec.message(), options.tls_key_file,
+                  "the PEM private key of --tls-cert");
+    }
+  }
   beast::error_code ec;
   const auto address = net::ip::make_address(options.host, ec);
   if (ec) throw Error(ErrorKind::kInvalidArgument, "\"" + options.host + "\" is not an IP address", "--host", "e.g. 127.0.0.1 or 0.0.0.0");

@@ -24,6 +24,8 @@ struct HttpServerOptions {
   int read_timeout_seconds = 30;   // to receive a whole request once it has started
   int idle_timeout_seconds = 60;   // between requests on a kept-alive connection
   std::size_t max_connections = 10000;  // beyond, new connections get 503 and are closed
+  std::string tls_cert_file;  // PEM; with tls_key_file, the server speaks HTTPS only (TLS 1.2 and up)
+  std::string tls_key_file;
 };
 
 class HttpServer {

@@ -103,6 +103,7 @@ json served_endpoints(OrchardService& service) {
     json shadows = json::array();
     for (const auto& shadow : endpoint.shadows) shadows.push_back(shadow->number);
     out.push_back({{"endpoint", name}, {"model", endpoint.model}, {"arms", arms}, {"shadows", shadows},
+                   {"trace", endpoint.durable ? "durable" : "async"},
                    {"sticky", endpoint.sticky_header.empty() ? (endpoint.sticky_field.empty() ? "" : "field:" + endpoint.sticky_field)
                                                              : "header:" + endpoint.sticky_header},
                    {"explicit_route", endpoint.explicit_route}});

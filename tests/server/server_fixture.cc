@@ -77,7 +77,7 @@ ServerProcess::ServerProcess(const std::vector<std::string>& extra_args, bool de
 
   // The port, from the line the server prints once it listens.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  const std::string marker = "endpoint(s) on http://";  // then HOST:PORT
+  const std::string marker = "endpoint(s) on ";  // then http(s)://HOST:PORT
   while (port_ == 0) {
     const std::string text = log();
     if (const std::size_t at = text.find(marker); at != std::string::npos) {
