@@ -35,6 +35,8 @@ struct Value {
   // the IsolationForest chain). kLeaves: a single tree's output after arithmetic (onnx_leaf_values.h).
   // kLabel: anything else computed from scores (labels, comparisons): never answered.
   enum class Kind { kFeatures, kScores, kLeaves, kLabel, kConstant } kind = Kind::kFeatures;
+  Value() = default;
+  explicit Value(Kind k) : kind(k) {}
   // kFeatures: the element type. kFloat also covers doubles cast from float (same values); kInteger
   // covers inputs cast to int64, which truncates (the documented difference for non-integer inputs).
   enum class Element { kFloat, kDouble, kInteger, kString } element = Element::kFloat;
