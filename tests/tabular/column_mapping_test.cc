@@ -273,5 +273,26 @@ TEST(ParseCellTest, OutOfRangeIsClassedByMagnitudeNotExponentSign) {
   EXPECT_EQ(parsed("0." + std::string(400, '0') + "1"), 0.0);                                        // 1e-401
 }
 
+TEST(ColumnMappingTest, CategoryNamesBecomeTheirCodes) {
+  // A feature with category names (Orchard's model format): a name is its position, a number is taken
+  // as a code, an empty cell is missing, any other text an unknown category (-1, not missing).
+  Model model = schema({"plan", "x"}, true);
+  model.features[0].type = FeatureType::kCategorical;
+  model.features[0].categories = {"basic", "premium", "7"};
+  const ColumnMapping mapping(model, {"x", "plan"}, "in.csv");
+  double row[2];
+  const std::vector<std::pair<std::string, double>> cases = {
+      {"premium", 1.0}, {"basic", 0.0}, {"7", 2.0}, {"1", 1.0}, {"platinum", kUnknownCategory}, {"Premium", kUnknownCategory}};
+  for (const auto& [cell, code] : cases) {
+    mapping.fill(cells_of({"0.5", cell}), 2, row);
+    EXPECT_EQ(row[0], code) << cell;
+    EXPECT_EQ(row[1], 0.5);
+  }
+  mapping.fill(cells_of({"0.5", ""}), 2, row);
+  EXPECT_TRUE(std::isnan(row[0]));
+  // Features without names still refuse text.
+  EXPECT_THROW(mapping.fill(cells_of({"premium", "basic"}), 2, row), Error);
+}
+
 }  // namespace
 }  // namespace orchard
