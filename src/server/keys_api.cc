@@ -21,12 +21,6 @@ namespace {
 
 using json = nlohmann::json;
 
-HttpResponse reply(const json& body, int status = 200) {
-  HttpResponse response;
-  response.status = status;
-  response.body = body.dump();
-  return response;
-}
 
 }  // namespace
 
@@ -79,7 +73,7 @@ HttpResponse handle_keys(OrchardService& service, const HttpRequest& request, co
     if (method == "GET") {
       json out = json::array();
       for (const auto& key : registry.store().list_keys()) out.push_back(to_json(key));
-      return reply(out);
+      return json_reply(out);
     }
     if (method == "POST") {
       json body;
@@ -92,7 +86,7 @@ HttpResponse handle_keys(OrchardService& service, const HttpRequest& request, co
       json out = to_json(create_api_key_from_json(registry, body, token));
       out["token"] = token;
       reload();
-      return reply(out, 201);
+      return json_reply(out, 201);
     }
     return json_error(405, "use GET or POST for /api/v1/keys");
   }
@@ -100,7 +94,7 @@ HttpResponse handle_keys(OrchardService& service, const HttpRequest& request, co
     if (method != "DELETE") return json_error(405, "use DELETE to revoke a key");
     const ApiKeyRecord key = registry.store().revoke_key(parts[3], registry.actor());
     reload();
-    return reply(to_json(key));
+    return json_reply(to_json(key));
   }
   return json_error(404, "no route for " + std::string(request.path()));
 }

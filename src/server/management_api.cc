@@ -41,12 +41,6 @@ namespace {
 
 using json = nlohmann::json;
 
-HttpResponse reply(const json& body, int status = 200) {
-  HttpResponse response;
-  response.status = status;
-  response.body = body.dump();
-  return response;
-}
 
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> parts;
@@ -216,7 +210,7 @@ HttpResponse push_version(OrchardService& service, const HttpRequest& request, c
   }
   std::filesystem::remove(path);
   service.catalog().refresh();
-  return reply(to_json(version), 201);
+  return json_reply(to_json(version), 201);
 }
 
 }  // namespace
@@ -290,11 +284,11 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
   if (parts.size() < 3) return json_error(404, "see /api/v1/openapi.json for the routes");
   const std::string& area = parts[2];
 
-  if (area == "openapi.json") return method == "GET" ? reply(openapi(service)) : method_not_allowed("GET");
+  if (area == "openapi.json") return method == "GET" ? json_reply(openapi(service)) : method_not_allowed("GET");
   if (area == "refresh") {
     if (method != "POST") return method_not_allowed("POST");
     service.catalog().refresh();
-    return reply({{"endpoints", served_endpoints(service)}});
+    return json_reply({{"endpoints", served_endpoints(service)}});
   }
   if (area == "keys") return handle_keys(service, request, parts);
   if (area == "predictions" || area == "feedback" || (area == "endpoints" && parts.size() == 5)) {
@@ -306,7 +300,7 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
     if (const std::string text = query_param(request, "min_age"); !text.empty()) std::from_chars(text.data(), text.data() + text.size(), min_age);
     // Over HTTP, never younger than a minute: a push in progress elsewhere stores its file first.
     min_age = std::max(min_age, 60L);
-    return reply({{"removed", registry.gc(min_age)}});
+    return json_reply({{"removed", registry.gc(min_age)}});
   }
   if (area == "audit") {
     if (method != "GET") return method_not_allowed("GET");
@@ -315,10 +309,10 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
     if (!text.empty()) std::from_chars(text.data(), text.data() + text.size(), limit);
     json out = json::array();
     for (const auto& event : registry.store().audit_log(query_param(request, "target"), limit)) out.push_back(to_json(event));
-    return reply(out);
+    return json_reply(out);
   }
   if (area == "endpoints") {
-    if (parts.size() == 3) return method == "GET" ? reply(served_endpoints(service)) : method_not_allowed("GET");
+    if (parts.size() == 3) return method == "GET" ? json_reply(served_endpoints(service)) : method_not_allowed("GET");
     const std::string& name = parts[3];
     check_name(name, "endpoint name");
     if (parts.size() != 4) return json_error(404, "no route for " + std::string(request.path()));
@@ -347,12 +341,12 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
       for (const auto& endpoint : served_endpoints(service)) {
         if (endpoint["endpoint"] == name) out["now_served"] = endpoint;
       }
-      return reply(out);
+      return json_reply(out);
     } else if (method != "GET") {
       return method_not_allowed("GET, PUT or DELETE");
     }
     for (const auto& endpoint : served_endpoints(service)) {
-      if (endpoint["endpoint"] == name) return reply(endpoint);
+      if (endpoint["endpoint"] == name) return json_reply(endpoint);
     }
     const auto snapshot = service.catalog().current();
     for (const std::string& problem : snapshot->problems) {
@@ -366,7 +360,7 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
     if (method != "GET") return method_not_allowed("GET");
     json out = json::array();
     for (const auto& model : registry.store().list_models()) out.push_back(model_json(registry, model));
-    return reply(out);
+    return json_reply(out);
   }
   const std::string& name = parts[3];
   check_name(name, "model name");
@@ -397,7 +391,7 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
     update.set_tags = tags_of(body, "tags");
     update.remove_tags = removed_of(body);
     registry.store().update_model(name, update, registry.actor());
-    return reply(model_json(registry, *registry.store().find_model(name)));
+    return json_reply(model_json(registry, *registry.store().find_model(name)));
   }
   if (parts.size() == 4) {
     if (method != "GET") return method_not_allowed("GET or PATCH");
@@ -407,7 +401,7 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
     json versions = json::array();
     for (const auto& v : registry.store().list_versions(name)) versions.push_back(to_json(v));
     out["versions"] = versions;
-    return reply(out);
+    return json_reply(out);
   }
   if (parts[4] == "versions") {
     if (parts.size() == 5) {
@@ -415,7 +409,7 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
       if (method != "GET") return method_not_allowed("GET or POST");
       json versions = json::array();
       for (const auto& v : registry.store().list_versions(name)) versions.push_back(to_json(v));
-      return reply(versions);
+      return json_reply(versions);
     }
     if (parts.size() == 6) {
       const std::int64_t number = version_number(parts[5]);
@@ -428,10 +422,10 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
         update.remove_tags = removed_of(body);
         const VersionRecord version = registry.store().update_version(name, number, update, registry.actor());
         if (update.archived) service.catalog().refresh();
-        return reply(to_json(version));
+        return json_reply(to_json(version));
       }
       if (method != "GET") return method_not_allowed("GET or PATCH");
-      return reply(to_json(registry.resolve(ModelRef{name, number, std::nullopt})));
+      return json_reply(to_json(registry.resolve(ModelRef{name, number, std::nullopt})));
     }
   }
   if (parts[4] == "evaluate" && parts.size() == 5) {
@@ -448,7 +442,7 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
         json history = json::array();
         for (const auto& change : registry.store().alias_history(name, alias)) history.push_back(to_json(change));
         out["history"] = history;
-        return reply(out);
+        return json_reply(out);
       }
       if (method != "PUT") return method_not_allowed("GET or PUT");
       const json body = parse_body(request);
@@ -457,13 +451,13 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
       }
       const AliasChange change = registry.promote(name, body["version"].get<std::int64_t>(), alias);
       service.catalog().refresh();
-      return reply(to_json(change));
+      return json_reply(to_json(change));
     }
     if (parts.size() == 7 && parts[6] == "rollback") {
       if (method != "POST") return method_not_allowed("POST");
       const AliasChange change = registry.rollback(name, alias);
       service.catalog().refresh();
-      return reply(to_json(change));
+      return json_reply(to_json(change));
     }
   }
   return json_error(404, "no route for " + std::string(request.path()) + " (see /api/v1/openapi.json)");

@@ -34,12 +34,6 @@ using json = nlohmann::json;
 constexpr std::size_t kMaxSearchLimit = 1000;
 constexpr std::size_t kMaxFeedbackItems = 10000;
 
-HttpResponse reply(const json& body, int status = 200) {
-  HttpResponse response;
-  response.status = status;
-  response.body = body.dump();
-  return response;
-}
 
 PredictionLog& require_log(OrchardService& service) {
   if (!service.prediction_log()) {
@@ -161,7 +155,7 @@ HttpResponse search(OrchardService& service, const HttpRequest& request) {
   json out = {{"predictions", items}, {"count", items.size()}};
   // A full page may have more behind it: the cursor is the oldest id of this page.
   out["next"] = records.size() == query.limit ? json(records.back().id.text()) : json(nullptr);
-  return reply(out);
+  return json_reply(out);
 }
 
 HttpResponse feedback(OrchardService& service, const std::vector<std::pair<PredictionId, json>>& items) {
@@ -184,7 +178,7 @@ HttpResponse feedback(OrchardService& service, const std::vector<std::pair<Predi
     if (found[i]) ++accepted;
     else unknown.push_back(parsed[i].id.text());
   }
-  return reply({{"accepted", accepted}, {"unknown", unknown}});
+  return json_reply({{"accepted", accepted}, {"unknown", unknown}});
 }
 
 std::chrono::seconds window_of(const HttpRequest& request, std::chrono::seconds fallback) {
@@ -211,7 +205,7 @@ HttpResponse quality(OrchardService& service, const HttpRequest& request, const 
   json versions = json::array(), arms = json::array();
   for (const QualityGroup& q : live_quality(rows, task_of, false)) versions.push_back(to_json(q));
   for (const QualityGroup& q : live_quality(rows, task_of, true)) arms.push_back(to_json(q));
-  return reply({{"endpoint", endpoint}, {"window_seconds", window.count()}, {"labelled", rows.size()}, {"versions", versions}, {"arms", arms}});
+  return json_reply({{"endpoint", endpoint}, {"window_seconds", window.count()}, {"labelled", rows.size()}, {"versions", versions}, {"arms", arms}});
 }
 
 HttpResponse report(OrchardService& service, const HttpRequest& request, const std::string& endpoint) {
@@ -235,7 +229,7 @@ HttpResponse report(OrchardService& service, const HttpRequest& request, const s
   const auto traffic = log.traffic(endpoint, now - window.count() * 1000, now + 1);
   const auto labelled = labelled_rows(log, endpoint, window);
   const auto by_arm = live_quality(labelled, [&](const std::string& m, std::int64_t v) { return service.task_of(m, v); }, true);
-  return reply(ab_report(endpoint, window, arms, traffic, by_arm, options));
+  return json_reply(ab_report(endpoint, window, arms, traffic, by_arm, options));
 }
 
 HttpResponse drift(OrchardService& service, const HttpRequest& request, const std::string& endpoint) {
@@ -245,7 +239,7 @@ HttpResponse drift(OrchardService& service, const HttpRequest& request, const st
   if (service.prediction_log()) service.prediction_log()->flush();  // what was just predicted is counted
   const std::string feature = query_param(request, "feature");
   const std::string output = query_param(request, "output");
-  if (feature.empty() && output.empty()) return reply(monitor->report(endpoint, window));
+  if (feature.empty() && output.empty()) return json_reply(monitor->report(endpoint, window));
   // One distribution's PSI over time (a chart): ?feature=NAME or ?output=NAME, &model=&version=&step=
   std::string model = query_param(request, "model");
   if (model.empty()) {
@@ -258,7 +252,7 @@ HttpResponse drift(OrchardService& service, const HttpRequest& request, const st
   const auto version = static_cast<std::int64_t>(parse_count(version_text, "version", 1, std::size_t{1} << 40));
   const std::string step_text = query_param(request, "step");
   const auto step = step_text.empty() ? std::chrono::seconds(300) : parse_duration(step_text, "step");
-  return reply(monitor->psi_series(endpoint, model, version, feature.empty() ? DriftSubject::kPrediction : DriftSubject::kFeature,
+  return json_reply(monitor->psi_series(endpoint, model, version, feature.empty() ? DriftSubject::kPrediction : DriftSubject::kFeature,
                                    feature.empty() ? output : feature, window, step));
 }
 
@@ -319,7 +313,7 @@ HttpResponse handle_monitoring(OrchardService& service, const HttpRequest& reque
       if (method != "GET") return method_not_allowed("GET");
       const auto record = require_log(service).find(id);
       if (!record) return json_error(404, "no prediction with id " + parts[3]);
-      return reply(prediction_lineage(service.registry(), *record));
+      return json_reply(prediction_lineage(service.registry(), *record));
     }
     if (parts.size() == 5 && parts[4] == "feedback") {
       if (method != "POST") return method_not_allowed("POST");

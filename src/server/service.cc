@@ -72,6 +72,13 @@ void OrchardService::record(const std::shared_ptr<const PredictionContext>& trac
   }
 }
 
+HttpResponse json_reply(const nlohmann::json& body, int status) {
+  HttpResponse response;
+  response.status = status;
+  response.body = body.dump();
+  return response;
+}
+
 std::optional<TaskKind> OrchardService::task_of(const std::string& model, std::int64_t version) {
   try {
     return task_for(catalog_.version(model, version)->predictor->model(), false);

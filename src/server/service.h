@@ -105,6 +105,9 @@ nlohmann::json prediction_lineage(Registry& registry, const PredictionRecord& re
 // A logged prediction as JSON; inputs by feature name when `feature_names` is given.
 nlohmann::json prediction_json(const PredictionRecord& record, const std::vector<std::string>* feature_names);
 
+// A JSON body with `status`.
+HttpResponse json_reply(const nlohmann::json& body, int status = 200);
+
 // Adapters (one file each).
 HttpResponse handle_kserve_v2(OrchardService& service, const HttpRequest& request);
 HttpResponse handle_invocations(OrchardService& service, const HttpRequest& request, const std::string& endpoint);
