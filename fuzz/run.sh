@@ -8,10 +8,11 @@
 # that target; its input is saved as fuzz/crashes/TARGET/crash-<sha1> (or leak-, timeout-, oom-) and
 # the script exits 1 once every target has run. Reproduce with build-fuzz/fuzz/TARGET FILE.
 #
-# FUZZ_BUILD_DIR overrides build-fuzz; FUZZ_JOBS the build's parallelism (default: cores);
-# FUZZ_LOCK=FILE holds `flock FILE` around the build and around each target's run (and releases it
-# in between), for machines shared with other builds. Each run's statistics (executions, speed,
-# coverage) are appended to build-fuzz/fuzz-stats.log.
+# FUZZ_BUILD_DIR overrides build-fuzz; FUZZ_JOBS the build's parallelism and FUZZ_PARALLEL how many
+# targets run at once (both default to the cores); FUZZ_LOCK=FILE holds `flock FILE` around the build
+# and around each group of targets run together (releasing it in between), for machines shared with
+# other builds. Each run's statistics (executions, speed, coverage) are appended to
+# build-fuzz/fuzz-stats.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
@@ -19,6 +20,7 @@ SECONDS_PER_TARGET="${1:-60}"
 shift || true
 BUILD="${FUZZ_BUILD_DIR:-build-fuzz}"
 JOBS="${FUZZ_JOBS:-$(nproc)}"
+PARALLEL="${FUZZ_PARALLEL:-$(nproc)}"
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 
 locked() {
@@ -38,24 +40,24 @@ locked cmake --build "$BUILD" -j"$JOBS" --target "${TARGETS[@]}"
 
 rm -rf "$BUILD/seeds"
 fuzz/seeds.sh "$BUILD/seeds"
-mkdir -p "$BUILD/tmp"
+rm -rf "$BUILD/tmp" && mkdir -p "$BUILD/tmp"
 export TMPDIR="$ROOT/$BUILD/tmp"   # http_routing_fuzzer's registry
 # Sanitizer reports stop the target (libFuzzer sets its own handlers on top of these).
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 
-failed=()
-for target in "${TARGETS[@]}"; do
-  corpus="$BUILD/corpus/$target"
-  crashes="fuzz/crashes/$target"
+# Runs one target for SECONDS_PER_TARGET; its summary line goes to fuzz-stats.log, and its name to
+# $BUILD/failed-targets if it stopped on a finding.
+run_target() {
+  local target="$1"
+  local corpus="$BUILD/corpus/$target" crashes="fuzz/crashes/$target" log="$BUILD/$target.log"
   mkdir -p "$corpus" "$crashes" "$BUILD/seeds/$target"
-  log="$BUILD/$target.log"
-  echo "fuzz: $target for ${SECONDS_PER_TARGET}s"
-  status=0
+  local status=0
   # New inputs go to the first directory (the corpus); the seeds are read only.
-  locked "$BUILD/fuzz/$target" "$corpus" "$BUILD/seeds/$target" -max_total_time="$SECONDS_PER_TARGET" \
+  "$BUILD/fuzz/$target" "$corpus" "$BUILD/seeds/$target" -max_total_time="$SECONDS_PER_TARGET" \
     -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$crashes/" >"$log" 2>&1 || status=$?
+  local runs speed cov
   runs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)"
   speed="$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)"
   cov="$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)"
@@ -63,9 +65,21 @@ for target in "${TARGETS[@]}"; do
   if [ "$status" -ne 0 ]; then
     echo "fuzz: $target FAILED (exit $status); the input is in $crashes/, the report in $log:" >&2
     grep -E 'ERROR|SUMMARY|==[0-9]+==|runtime error|terminate|Test unit written' "$log" | head -20 >&2 || true
-    failed+=("$target")
+    echo "$target" >> "$BUILD/failed-targets"
   fi
+}
+
+rm -f "$BUILD/failed-targets"
+for ((i = 0; i < ${#TARGETS[@]}; i += PARALLEL)); do
+  group=("${TARGETS[@]:i:PARALLEL}")
+  echo "fuzz: ${group[*]} for ${SECONDS_PER_TARGET}s"
+  if [ -n "${FUZZ_LOCK:-}" ]; then exec {lock_fd}>"$FUZZ_LOCK"; flock "$lock_fd"; fi
+  for target in "${group[@]}"; do run_target "$target" & done
+  wait
+  if [ -n "${FUZZ_LOCK:-}" ]; then exec {lock_fd}>&-; fi
 done
+failed=()
+if [ -f "$BUILD/failed-targets" ]; then mapfile -t failed < "$BUILD/failed-targets"; fi
 rmdir fuzz/crashes/* 2>/dev/null || true
 rmdir fuzz/crashes 2>/dev/null || true
 if [ ${#failed[@]} -gt 0 ]; then
