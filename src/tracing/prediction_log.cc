@@ -105,7 +105,7 @@ std::uint64_t slot_size_at(const std::byte* at) {
 PredictionLog::PredictionLog(std::unique_ptr<PredictionSink> sink, PredictionLogOptions options)
     : sink_(std::move(sink)),
       options_(options),
-      ring_(new std::byte[padded(std::max<std::size_t>(options.buffer_bytes, 4096))]),
+      ring_(new std::byte[padded(std::max<std::size_t>(options.buffer_bytes, 4096))]()),  // zeroed: pages faulted in now
       capacity_(padded(std::max<std::size_t>(options.buffer_bytes, 4096))),
       thread_([this] { loop(); }) {}
 

@@ -42,7 +42,10 @@ class PredictionObserver {
 
 struct PredictionLogOptions {
   std::size_t max_queued_rows = std::size_t{1} << 20;
-  std::size_t buffer_bytes = std::size_t{64} << 20;  // the ring; an entry larger than half of it is refused
+  // The ring, touched once at start so that no request pays for a page fault: a second of full
+  // traffic fits many times over (the writer drains it every flush interval). An entry larger than
+  // half of it is refused.
+  std::size_t buffer_bytes = std::size_t{16} << 20;
   std::chrono::milliseconds flush_interval{50};
   RetentionPolicy retention;                     // applied on the writer thread
   std::chrono::seconds retention_interval{60};  // how often the policy is checked
