@@ -46,6 +46,15 @@ struct BadRequest {
   Headers headers = {};
 };
 
+// A string literal with NULs, whole.
+template <std::size_t N>
+std::string bytes(const char (&literal)[N]) { return std::string(literal, N - 1); }
+// UBJSON: {"learner": [a typed array of 10^12 float64]} with no values; {"learner": a string of 2^63 - 1 bytes}.
+constexpr char kTrillionValues[] = "{i\x07learner[$D#L\x00\x00\x00\xe8\xd4\xa5\x10\x00";
+// ONNX: ir_version 7, then a graph field declared 4 GiB long.
+constexpr char kOnnxOverlong[] = "\x08\x07\x3a\xff\xff\xff\xff\x0f";
+constexpr char kHugeString[] = "{i\x07learnerSL\x7f\xff\xff\xff\xff\xff\xff\xff";
+
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream buffer;
@@ -374,8 +383,8 @@ TEST_F(BadInputTest, HostileModelFilesAreRefusedAsVersions) {
       {"xgboost: truncated", "POST", upload, iris_text.substr(0, iris_text.size() / 2), 422, octets},
       {"xgboost: 300000 open brackets", "POST", upload, "{\"learner\":" + repeat("[", 300000), 422, octets},
       {"ubjson: truncated", "POST", upload, ubj.substr(0, ubj.size() / 2), 422, octets},
-      {"ubjson: a trillion declared values", "POST", upload, std::string("{i\x07learner[$d#L\x00\x00\x00\xe8\xd4\xa5\x10\x00", 25), 422, octets},
-      {"ubjson: a string of 2^63 bytes", "POST", upload, std::string("{i\x07learnerSL\x7f\xff\xff\xff\xff\xff\xff\xff", 21), 422, octets},
+      {"ubjson: a trillion declared values", "POST", upload, bytes(kTrillionValues), 422, octets},
+      {"ubjson: a string of 2^63 bytes", "POST", upload, bytes(kHugeString), 422, octets},
       {"lightgbm: a billion declared leaves", "POST", upload, lgbm("num_leaves=31", "num_leaves=1000000000"), 422, octets},
       {"lightgbm: child out of range", "POST", upload, lgbm("left_child=2 ", "left_child=9999 "), 422, octets},
       {"lightgbm: a cycle", "POST", upload, lgbm("left_child=2 4", "left_child=0 0"), 422, octets},
@@ -389,7 +398,7 @@ TEST_F(BadInputTest, HostileModelFilesAreRefusedAsVersions) {
       {"orchard: child out of range", "POST", upload, orchard("[7,-1,-1]"), 422, octets},
       {"orchard: arrays of different lengths", "POST", upload, orchard("[1,-1]"), 422, octets},
       {"orchard: nested 100 deep", "POST", upload, "{\"format\":\"orchard-model\",\"version\":1,\"x\":" + repeat("[", 100) + repeat("]", 100) + "}", 422, octets},
-      {"onnx: field longer than the file", "POST", upload, std::string("\x08\x07\x3a\xff\xff\xff\xff\x0f", 8), 422, octets},
+      {"onnx: field longer than the file", "POST", upload, bytes(kOnnxOverlong), 422, octets},
       {"mlflow bundle: header only", "POST", upload, "ORCHARD-MLFLOW-BUNDLE 1\n", 422, octets},
       {"not a model", "POST", upload, "hello, world", 422, octets},
       {"empty body", "POST", upload, "", 400, octets},
