@@ -297,7 +297,12 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
   if (area == "gc") {
     if (method != "POST") return method_not_allowed("POST");
     long min_age = 3600;
-    if (const std::string text = query_param(request, "min_age"); !text.empty()) std::from_chars(text.data(), text.data() + text.size(), min_age);
+    if (const std::string text = query_param(request, "min_age"); !text.empty()) {
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), min_age);
+      if (ec != std::errc() || end != text.data() + text.size() || min_age < 0) {
+        throw Error(ErrorKind::kInvalidArgument, "\"" + text + "\" is not a number of seconds", "min_age", "a non-negative integer");
+      }
+    }
     // Over HTTP, never younger than a minute: a push in progress elsewhere stores its file first.
     min_age = std::max(min_age, 60L);
     return json_reply({{"removed", registry.gc(min_age)}});
@@ -305,8 +310,12 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
   if (area == "audit") {
     if (method != "GET") return method_not_allowed("GET");
     std::size_t limit = 100;
-    const std::string text = query_param(request, "limit");
-    if (!text.empty()) std::from_chars(text.data(), text.data() + text.size(), limit);
+    if (const std::string text = query_param(request, "limit"); !text.empty()) {
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
+      if (ec != std::errc() || end != text.data() + text.size() || limit == 0 || limit > 100000) {
+        throw Error(ErrorKind::kInvalidArgument, "\"" + text + "\" is not a valid limit", "limit", "an integer from 1 to 100000");
+      }
+    }
     json out = json::array();
     for (const auto& event : registry.store().audit_log(query_param(request, "target"), limit)) out.push_back(to_json(event));
     return json_reply(out);
@@ -386,6 +395,13 @@ HttpResponse handle_management_unchecked(OrchardService& service, const HttpRequ
   };
   if (parts.size() == 4 && method == "PATCH") {
     const json body = parse_body(request);
+    if (!body.is_object()) throw Error(ErrorKind::kInvalidArgument, "the body is not a JSON object", "", R"({"description": "...", "tags": {"team": "risk"}})");
+    for (const auto& [key, value] : body.items()) {
+      if (key != "description" && key != "tags" && key != "remove_tags") {
+        throw Error(ErrorKind::kInvalidArgument, "a model has no field \"" + key + "\" to change", "",
+                    "description, tags or remove_tags (archive versions with PATCH /api/v1/models/NAME/versions/V)");
+      }
+    }
     ModelUpdate update;
     if (body.contains("description")) update.description = body["description"].get<std::string>();
     update.set_tags = tags_of(body, "tags");

@@ -339,3 +339,21 @@ TEST(ManagementApiBugs, UnservableRouteIsRefusedAndNotStored) {
 
 }  // namespace
 }  // namespace orchard
+
+namespace orchard {
+namespace {
+
+// Found by the bad-input suite: these were accepted silently with 200.
+TEST_F(ManagementApiTest, QueryNumbersAndPatchFieldsAreChecked) {
+  EXPECT_EQ(client_->request("PATCH", "/api/v1/models/churn", R"({"archived": "yes"})").status, 400);
+  EXPECT_EQ(client_->request("PATCH", "/api/v1/models/churn", R"([1, 2])").status, 400);
+  EXPECT_EQ(client_->post("/api/v1/gc?min_age=abc", "").status, 400);
+  EXPECT_EQ(client_->post("/api/v1/gc?min_age=-1", "").status, 400);
+  EXPECT_EQ(client_->get("/api/v1/audit?limit=abc").status, 400);
+  EXPECT_EQ(client_->get("/api/v1/audit?limit=-1").status, 400);
+  EXPECT_EQ(client_->get("/api/v1/audit?limit=5").status, 200);
+  EXPECT_EQ(client_->request("PATCH", "/api/v1/models/churn", R"({"description": "churn"})").status, 200);
+}
+
+}  // namespace
+}  // namespace orchard
