@@ -611,13 +611,15 @@ TEST_F(RegistryCliTest, PushKilledAtAnyMomentLeavesAConsistentRegistry) {
     switch (i % 5) {
       case 0: case 1: delay_us = (i * 397L) % 3000; break;
       case 2: case 3: delay_us = 3000 + (i * 1777L) % 25000; break;
-      default: delay_us = 300000; break;
+      default: delay_us = -1; break;  // not killed: runs to the end, however slow the build (sanitizers)
     }
     SCOPED_TRACE("iteration " + std::to_string(i) + ", kill after " + std::to_string(delay_us) + " us");
     const pid_t pid = spawn(arguments);
     ASSERT_GT(pid, 0);
-    std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
-    ::kill(pid, SIGKILL);
+    if (delay_us >= 0) {
+      std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
+      ::kill(pid, SIGKILL);
+    }
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     if (WIFSIGNALED(status)) {

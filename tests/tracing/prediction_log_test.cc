@@ -70,7 +70,7 @@ class GatedSink : public PredictionSink {
     std::unique_lock lock(mutex);
     open.wait(lock, [this] { return released; });
     if (fail) throw Error(ErrorKind::kIo, "disk full");
-    for (const auto& e : batch) written += e.count();
+    for (const auto& e : batch) *written += e.count();
     synced = synced || sync;
   }
   std::optional<PredictionRecord> find(const PredictionId&) override { return std::nullopt; }
@@ -90,7 +90,8 @@ class GatedSink : public PredictionSink {
   std::mutex mutex;
   std::condition_variable open;
   bool released = false, fail = false, synced = false;
-  std::size_t written = 0;
+  // Outside the sink: the log (which owns the sink) is gone when the test reads it.
+  std::shared_ptr<std::size_t> written = std::make_shared<std::size_t>(0);
 };
 
 PredictionLogOptions small_queue(std::size_t rows) {
@@ -103,6 +104,7 @@ PredictionLogOptions small_queue(std::size_t rows) {
 TEST(PredictionLog, AFullQueueRefusesAndCountsNeverDrops) {
   auto sink = std::make_unique<GatedSink>();
   GatedSink* gate = sink.get();
+  const std::shared_ptr<std::size_t> written = gate->written;
   {
     PredictionLog log(std::move(sink), small_queue(10));
     ASSERT_TRUE(log.enqueue(entry(6)));
@@ -115,7 +117,7 @@ TEST(PredictionLog, AFullQueueRefusesAndCountsNeverDrops) {
     EXPECT_EQ(log.written_rows(), 10u);
     EXPECT_TRUE(log.enqueue(entry(4))) << "room again";
   }
-  EXPECT_EQ(gate->written, 14u) << "the destructor writes what is queued";
+  EXPECT_EQ(*written, 14u) << "the destructor writes what is queued";
 }
 
 TEST(PredictionLog, DurableEntriesWaitForTheirCommitAndLearnOfAFailure) {
