@@ -1,19 +1,29 @@
 #include "server/route_access.h"
 
-#include <vector>
+#include <array>
 
 namespace orchard {
 namespace {
 
-std::vector<std::string_view> segments(std::string_view path) {
-  std::vector<std::string_view> parts;
-  while (!path.empty()) {
+// The path's first segments, without allocating (this runs on every request when keys are on).
+struct Segments {
+  std::array<std::string_view, 6> items;
+  std::size_t count = 0;
+  std::size_t size() const { return count; }
+  bool empty() const { return count == 0; }
+  std::string_view operator[](std::size_t i) const { return items[i]; }
+  std::string_view back() const { return items[count - 1]; }
+};
+
+Segments segments(std::string_view path) {
+  Segments parts;
+  while (!path.empty() && parts.count < parts.items.size()) {
     if (path.front() == '/') {
       path.remove_prefix(1);
       continue;
     }
     const std::size_t slash = path.find('/');
-    parts.push_back(path.substr(0, slash));
+    parts.items[parts.count++] = path.substr(0, slash);
     if (slash == std::string_view::npos) break;
     path.remove_prefix(slash);
   }
