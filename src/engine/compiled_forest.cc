@@ -232,6 +232,15 @@ class FlatForest final : public ForestKernel {
     return text;
   }
 
+  std::size_t memory_bytes() const override {
+    return sizeof(*this) + vector_bytes(fixes_) + vector_bytes(fixed_features_) + vector_bytes(base_) +
+           vector_bytes(linear_weights_) + vector_bytes(linear_bias_) + vector_bytes(trees_) +
+           vector_bytes(perfect_nodes_) + vector_bytes(perfect_tops_) + vector_bytes(perfect_tops_f64_) +
+           vector_bytes(general_nodes_) + vector_bytes(leaves_) + vector_bytes(category_splits_) +
+           vector_bytes(category_words_) + vector_bytes(leaf_linear_) + vector_bytes(linear_leaves_) +
+           vector_bytes(linear_features_of_terms_) + vector_bytes(linear_coefficients_) + vector_bytes(linear_weight_);
+  }
+
  private:
   // The whole pipeline for m <= kBlockRows rows: normalize, accumulate, finish.
   void run(const double* rows, std::size_t m, T* x, A* acc, double* margins) const {
@@ -715,6 +724,8 @@ class ReferenceKernel final : public ForestKernel {
     for (std::size_t r = 0; r < n; ++r) reference_column_margins(model_, rows + r * nf, margins + r * no);
   }
   std::string describe() const override { return std::to_string(model_.trees.size()) + " trees (reference evaluator)"; }
+  // Its own copy of the IR, which it walks.
+  std::size_t memory_bytes() const override { return sizeof(*this) - sizeof(Model) + model_.memory_bytes(); }
 
  private:
   Model model_;

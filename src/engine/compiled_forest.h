@@ -35,6 +35,11 @@ class ForestKernel {
   // n rows, row-major with num_columns columns -> n * num_outputs margins, row-major.
   virtual void margins_block(const double* rows, std::size_t n, double* margins) const = 0;
   virtual std::string describe() const = 0;
+  // Bytes the kernel occupies: the object and every array it allocated (nodes, leaves, category
+  // bitsets, linear terms, ...), counted by capacity. Not the per-thread scratch buffers of wide
+  // models, which belong to the threads. Virtual because each layout owns different arrays; it is
+  // read once per load, never per row.
+  virtual std::size_t memory_bytes() const = 0;
 };
 
 inline constexpr int kStackFeatures = 512;

@@ -78,6 +78,11 @@ class FloatFilteredForest final : public ForestKernel {
     return fast_->describe() + " (float64 inputs decided in float32; rows tied with a threshold recomputed in float64)";
   }
 
+  // Both compiled kernels (the float32 twin and the exact one) are kept, plus the threshold tables.
+  std::size_t memory_bytes() const override {
+    return sizeof(*this) + exact_->memory_bytes() + fast_->memory_bytes() + vector_bytes(tables_) + vector_bytes(slots_);
+  }
+
  private:
   struct Table {
     std::uint32_t feature;

@@ -7,6 +7,7 @@
 // identical to reference_input_steps (reference_evaluator.h), which is its test oracle.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -22,6 +23,8 @@ class InputStepProgram {
 
   bool empty() const { return steps_.empty(); }
   std::int32_t num_columns() const { return num_columns_; }
+  // Bytes this program occupies: itself, its steps and its sorted category lookups.
+  std::size_t memory_bytes() const { return sizeof(*this) + vector_bytes(steps_) + vector_bytes(lookup_); }
 
   // features: the model's num_features() values (NaN = missing); columns: num_columns() values.
   void apply(const double* features, double* columns) const;

@@ -39,6 +39,27 @@ std::int32_t Model::num_columns() const {
   return static_cast<std::int32_t>(std::min<std::int64_t>(columns, kMaxFeatures + 1));
 }
 
+std::size_t Model::memory_bytes() const {
+  std::size_t bytes = sizeof(Model) + string_bytes(source_format) + string_bytes(objective);
+  bytes += vector_bytes(features);
+  for (const Feature& feature : features) {
+    bytes += string_bytes(feature.name) + vector_bytes(feature.categories);
+    for (const std::string& category : feature.categories) bytes += string_bytes(category);
+  }
+  bytes += vector_bytes(input_steps);
+  for (const InputStep& step : input_steps) bytes += vector_bytes(step.values);
+  bytes += vector_bytes(base_margin) + vector_bytes(trees);
+  for (const Tree& tree : trees) {
+    bytes += vector_bytes(tree.nodes) + vector_bytes(tree.leaf_values) + vector_bytes(tree.categories) +
+             vector_bytes(tree.linear_leaves);
+    for (const LinearLeaf& leaf : tree.linear_leaves) bytes += vector_bytes(leaf.features) + vector_bytes(leaf.coefficients);
+  }
+  bytes += vector_bytes(linear.weights) + vector_bytes(linear.bias);
+  bytes += vector_bytes(output_names);
+  for (const std::string& name : output_names) bytes += string_bytes(name);
+  return bytes;
+}
+
 double category_code(const Feature& feature, std::string_view name) {
   for (std::size_t k = 0; k < feature.categories.size(); ++k) {
     if (feature.categories[k] == name) return static_cast<double>(k);

@@ -16,13 +16,31 @@
 // step order, so column c is the c-th column produced (see InputStep).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace orchard {
+
+// Heap bytes held by a vector and a string, for the memory_bytes() accessors of the engine (the
+// per-version memory gauge at /metrics). A vector counts its capacity, which is what was allocated,
+// not its size. A short string lives inside the object itself (the short-string optimization) and
+// owns no heap block. Allocator bookkeeping is not counted.
+template <typename T>
+std::size_t vector_bytes(const std::vector<T>& v) {
+  return v.capacity() * sizeof(T);
+}
+inline std::size_t string_bytes(const std::string& s) {
+  const char* data = s.data();
+  const char* self = reinterpret_cast<const char*>(&s);
+  const std::less<const char*> before;  // a total order, even between unrelated pointers
+  const bool inside = !before(data, self) && before(data, self + sizeof(std::string));
+  return inside ? 0 : s.capacity() + 1;
+}
 
 // The floating-point domain in which the library compares inputs against thresholds.
 enum class Precision : std::uint8_t {
@@ -215,6 +233,11 @@ struct Model {
   std::int32_t num_columns() const;
   // Outputs after the transform (1 for argmax, 2 for the sigmoid pair, num_outputs otherwise).
   std::int32_t num_predictions() const;
+
+  // Bytes this model occupies: sizeof(Model) plus every block its vectors and strings allocated
+  // (trees' nodes, leaf values, categories, linear leaves, the feature schema, input steps, names).
+  // O(trees + features + steps), not O(nodes).
+  std::size_t memory_bytes() const;
 
   // Checks every index and size (children inside the tree, no cycles, features inside the schema,
   // category ranges, leaf ranges, groups). Throws Error(kInvalidModel) naming `where` and the tree and

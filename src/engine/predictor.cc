@@ -26,6 +26,12 @@ Model validated(Model model, const std::string& where) {
 Predictor::Predictor(Model model, const std::string& where)
     : model_(validated(std::move(model), where)), steps_(model_), kernel_(compile_forest(model_)) {}
 
+std::size_t Predictor::memory_bytes() const {
+  // model_ and steps_ are members: each counts its own sizeof, so it is taken out of ours once.
+  return sizeof(*this) - sizeof(model_) - sizeof(steps_) + model_.memory_bytes() + steps_.memory_bytes() +
+         kernel_->memory_bytes();
+}
+
 std::vector<std::string> Predictor::value_names(bool raw) const {
   if (!raw) return model_.output_names;
   const int n = num_values(true);

@@ -332,6 +332,8 @@ std::string OrchardService::metrics_text() {
   }
   header(out, "orchard_model_artifact_bytes", "gauge", "Size of each loaded version's model file.");
   for (const auto& [key, v] : snapshot->versions) out += "orchard_model_artifact_bytes{" + label(*v) + "} " + std::to_string(v->artifact_bytes) + "\n";
+  header(out, "orchard_model_memory_bytes", "gauge", "Bytes each loaded version's predictor holds in memory (model IR, input steps, compiled trees).");
+  for (const auto& [key, v] : snapshot->versions) out += "orchard_model_memory_bytes{" + label(*v) + "} " + std::to_string(v->memory_bytes) + "\n";
   header(out, "orchard_loaded_versions", "gauge", "Model versions loaded and warmed.");
   out += "orchard_loaded_versions " + std::to_string(snapshot->versions.size()) + "\n";
   header(out, "orchard_endpoints", "gauge", "Endpoints being served.");

@@ -94,6 +94,7 @@ std::shared_ptr<const LoadedVersion> ServingCatalog::load(
   loaded->number = number;
   loaded->artifact_sha256 = record.artifact_sha256;
   loaded->predictor = registry_.load(record);
+  loaded->memory_bytes = static_cast<std::int64_t>(loaded->predictor->memory_bytes());
   // Warm: run one prediction so that the first request pays for nothing (code paths, page faults).
   std::vector<double> row(static_cast<std::size_t>(std::max(1, loaded->predictor->num_features())), std::nan(""));
   std::vector<double> out(static_cast<std::size_t>(std::max(loaded->predictor->num_values(false), loaded->predictor->num_values(true))));

@@ -58,6 +58,7 @@ struct LoadedVersion {
   mutable LatencyHistogram latency;  // model time per request (live requests; shadows excluded)
   double load_seconds = 0;           // read, verify, parse, compile and warm
   std::int64_t artifact_bytes = 0;
+  std::int64_t memory_bytes = 0;     // what the predictor holds in memory (Predictor::memory_bytes)
 
   std::string label() const { return model + ":" + std::to_string(number); }
 };

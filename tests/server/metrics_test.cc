@@ -37,6 +37,17 @@ TEST(Metrics, CountRequestsVersionsAndLatencyInPrometheusFormat) {
   EXPECT_EQ(value_of(text, R"(orchard_http_responses_total{code="404"})"), 1);
   EXPECT_EQ(value_of(text, "orchard_loaded_versions"), 2);
   EXPECT_GT(value_of(text, R"(orchard_model_load_seconds{model="churn",version="1"})"), 0);
+  EXPECT_GT(value_of(text, R"(orchard_model_artifact_bytes{model="churn",version="1"})"), 0);
+  // What the compiled model holds, measured from its arrays, not the file: positive for every loaded version.
+  EXPECT_GT(value_of(text, R"(orchard_model_memory_bytes{model="churn",version="1"})"), 0);
+  EXPECT_NE(text.find("# TYPE orchard_model_memory_bytes gauge\n"), std::string::npos);
+  std::regex memory(R"re(\norchard_model_memory_bytes\{model="[^"]+",version="\d+"\} (\d+))re");
+  int memory_series = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), memory); it != std::sregex_iterator(); ++it) {
+    EXPECT_GT(std::stoll((*it)[1]), 0) << (*it)[0];
+    ++memory_series;
+  }
+  EXPECT_EQ(memory_series, 2);  // one per loaded version (orchard_loaded_versions)
   // Histogram buckets are cumulative.
   std::regex bucket(R"re(orchard_prediction_latency_seconds_bucket\{model="churn",version="1",le="[^"]+"\} (\d+))re");
   long previous = 0;
