@@ -193,6 +193,7 @@ std::vector<PredictionRecord> labelled_rows(PredictionLog& log, const std::strin
   query.since_ms = unix_ms_now() - window.count() * 1000;
   query.labelled_only = true;
   query.include_shadows = false;
+  query.with_inputs = false;
   query.limit = 200000;
   return log.search(query);
 }

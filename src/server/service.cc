@@ -96,6 +96,7 @@ std::vector<QualityGroup> OrchardService::recent_quality(std::chrono::seconds wi
   query.since_ms = unix_ms_now() - std::chrono::duration_cast<std::chrono::milliseconds>(window).count();
   query.labelled_only = true;
   query.include_shadows = false;
+  query.with_inputs = false;
   query.limit = 100000;
   quality_cache_ = live_quality(log_->search(query), [this](const std::string& m, std::int64_t v) { return task_of(m, v); }, false);
   quality_at_ = now;

@@ -26,6 +26,9 @@ struct PredictionQuery {
   std::size_t limit = 100;
   bool labelled_only = false;  // only rows with feedback
   bool include_shadows = true;
+  // false: labelled rows come without their inputs, latency and texts (live quality reads many
+  // thousands and needs only outputs and labels).
+  bool with_inputs = true;
 };
 
 struct Feedback {

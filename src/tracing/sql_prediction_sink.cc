@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "common/error.h"
 #include "registry/postgres_database.h"
@@ -10,11 +11,11 @@
 namespace orchard {
 namespace {
 
-// Rows per INSERT statement on PostgreSQL (one round trip each; 9 parameters per row stays far
-// below the protocol's 65535).
-constexpr std::size_t kRowsPerStatement = 500;
-constexpr int kRowColumns = 9;
 constexpr int kSqlitePageSize = 16384;
+constexpr std::size_t kBlocksPerPage = 64;        // block descriptions read per query while searching
+constexpr std::size_t kLabelsPerPage = 4096;      // labelled rows read per query while searching
+constexpr std::size_t kRecentLatencies = 5000;    // per arm, for the A/B report's percentiles
+constexpr std::size_t kBlocksCachedPerRead = 64;  // a read of many ids keeps at most this many blocks
 
 const char* kSqliteSchema = R"sql(
 CREATE TABLE IF NOT EXISTS prediction_contexts (
@@ -22,56 +23,39 @@ CREATE TABLE IF NOT EXISTS prediction_contexts (
   endpoint TEXT NOT NULL, model TEXT NOT NULL, version INTEGER NOT NULL, artifact_sha256 TEXT NOT NULL, arm TEXT NOT NULL,
   UNIQUE (endpoint, model, version, artifact_sha256, arm)
 );
-CREATE TABLE IF NOT EXISTS prediction_rows (
-  id BLOB PRIMARY KEY, context INTEGER NOT NULL, raw INTEGER NOT NULL, inputs BLOB NOT NULL, outputs BLOB NOT NULL,
-  latency_us REAL NOT NULL, request_id TEXT, traceparent TEXT, caller TEXT
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS prediction_feedback (
-  id BLOB PRIMARY KEY, label REAL NOT NULL, received_ms INTEGER NOT NULL
+CREATE TABLE IF NOT EXISTS prediction_blocks (
+  block INTEGER PRIMARY KEY, first_id BLOB NOT NULL UNIQUE, last_id BLOB NOT NULL, context INTEGER NOT NULL,
+  rows INTEGER NOT NULL, latency_sum REAL NOT NULL, ids BLOB NOT NULL, data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS prediction_blocks_last ON prediction_blocks (last_id);
+CREATE INDEX IF NOT EXISTS prediction_blocks_context ON prediction_blocks (context, last_id);
+CREATE TABLE IF NOT EXISTS prediction_labels (
+  id BLOB PRIMARY KEY, context INTEGER NOT NULL, raw INTEGER NOT NULL, outputs BLOB NOT NULL,
+  label REAL NOT NULL, received_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql";
 
+// Blocks are stored uncompressed out of line (STORAGE EXTERNAL): doubles do not compress, and pglz
+// would spend the writer's time finding that out.
 const char* kPostgresSchema = R"sql(
 CREATE TABLE IF NOT EXISTS prediction_contexts (
   id BIGSERIAL PRIMARY KEY,
   endpoint TEXT NOT NULL, model TEXT NOT NULL, version BIGINT NOT NULL, artifact_sha256 TEXT NOT NULL, arm TEXT NOT NULL,
   UNIQUE (endpoint, model, version, artifact_sha256, arm)
 );
-CREATE TABLE IF NOT EXISTS prediction_rows (
-  id BYTEA PRIMARY KEY, context BIGINT NOT NULL, raw INTEGER NOT NULL, inputs BYTEA NOT NULL, outputs BYTEA NOT NULL,
-  latency_us DOUBLE PRECISION NOT NULL, request_id TEXT, traceparent TEXT, caller TEXT
+CREATE TABLE IF NOT EXISTS prediction_blocks (
+  block BIGSERIAL PRIMARY KEY, first_id BYTEA NOT NULL UNIQUE, last_id BYTEA NOT NULL, context BIGINT NOT NULL,
+  rows BIGINT NOT NULL, latency_sum DOUBLE PRECISION NOT NULL, ids BYTEA NOT NULL, data BYTEA NOT NULL
 );
-CREATE TABLE IF NOT EXISTS prediction_feedback (
-  id BYTEA PRIMARY KEY, label DOUBLE PRECISION NOT NULL, received_ms BIGINT NOT NULL
+ALTER TABLE prediction_blocks ALTER COLUMN ids SET STORAGE EXTERNAL;
+ALTER TABLE prediction_blocks ALTER COLUMN data SET STORAGE EXTERNAL;
+CREATE INDEX IF NOT EXISTS prediction_blocks_last ON prediction_blocks (last_id);
+CREATE INDEX IF NOT EXISTS prediction_blocks_context ON prediction_blocks (context, last_id);
+CREATE TABLE IF NOT EXISTS prediction_labels (
+  id BYTEA PRIMARY KEY, context BIGINT NOT NULL, raw INTEGER NOT NULL, outputs BYTEA NOT NULL,
+  label DOUBLE PRECISION NOT NULL, received_ms BIGINT NOT NULL
 );
 )sql";
-
-SqlParam optional_text(std::string_view text) {
-  if (text.empty()) return nullptr;
-  return std::string(text);
-}
-
-// The parameters of row r of `entry`, in prediction_rows' column order. Blobs point into the entry
-// (which outlives the statement): no copy of the inputs on the writer.
-std::vector<SqlParam> row_params(const PredictionView& entry, std::size_t r, std::int64_t context) {
-  const std::size_t nf = static_cast<std::size_t>(entry.num_features()), width = static_cast<std::size_t>(entry.width);
-  return {SqlBlobView{entry.ids[r].bytes.data(), 16},
-          context,
-          std::int64_t{entry.raw},
-          SqlBlobView{entry.rows + r * nf, nf * sizeof(double)},
-          SqlBlobView{entry.outputs + r * width, width * sizeof(double)},
-          entry.latency_us,
-          optional_text(entry.request_id),
-          optional_text(entry.traceparent),
-          optional_text(entry.caller)};
-}
-
-std::vector<double> blob_doubles(const std::string& bytes) {
-  std::vector<double> values(bytes.size() / sizeof(double));
-  if (!values.empty()) std::memcpy(values.data(), bytes.data(), values.size() * sizeof(double));
-  return values;
-}
-
 
 std::string text_of(const std::optional<std::string>& value) { return value.value_or(""); }
 
@@ -79,15 +63,48 @@ double number_of(const std::optional<std::string>& value) { return value ? std::
 
 std::int64_t integer_of(const std::optional<std::string>& value) { return value ? std::strtoll(value->c_str(), nullptr, 10) : 0; }
 
-constexpr const char* kRecordColumns =
-    "r.id, c.endpoint, c.model, c.version, c.artifact_sha256, c.arm, r.raw, r.inputs, r.outputs, r.latency_us, "
-    "r.request_id, r.traceparent, r.caller, f.label, f.received_ms";
+std::vector<double> blob_doubles(const std::string& bytes) {
+  std::vector<double> values(bytes.size() / sizeof(double));
+  if (!values.empty()) std::memcpy(values.data(), bytes.data(), values.size() * sizeof(double));
+  return values;
+}
+
+SqlBlob id_param(const PredictionId& id) { return SqlBlob{std::string(id.raw())}; }
+
+// The smallest id of a millisecond, clamped to the 48 bits an id has.
+PredictionId id_of_ms(std::int64_t unix_ms) {
+  return PredictionId::first_of(std::clamp<std::int64_t>(unix_ms, 0, (std::int64_t{1} << 48) - 1));
+}
+
+// Where rows of [since, until) may be: ids in [lower, upper).
+struct IdRange {
+  PredictionId lower, upper;
+  bool holds(const PredictionId& id) const { return lower <= id && id < upper; }
+};
+
+IdRange range_of(std::int64_t since_ms, std::int64_t until_ms, const std::optional<PredictionId>& before = std::nullopt) {
+  IdRange range{id_of_ms(since_ms), id_of_ms(until_ms)};
+  if (before && *before < range.upper) range.upper = *before;
+  return range;
+}
+
+// " AND context IN (?n, ...)" for a set of context ids, appending them to params.
+std::string context_filter(const std::optional<std::vector<std::int64_t>>& contexts, std::vector<SqlParam>& params, const char* column = "context") {
+  if (!contexts) return "";
+  std::string sql = std::string(" AND ") + column + " IN (";
+  for (std::size_t i = 0; i < contexts->size(); ++i) {
+    params.emplace_back((*contexts)[i]);
+    sql += (i ? ",?" : "?") + std::to_string(params.size());
+  }
+  return sql + ")";
+}
 
 }  // namespace
 
 SqlPredictionSink::SqlPredictionSink(std::unique_ptr<SqlDatabase> db) : db_(std::move(db)) {
   postgres_ = std::strcmp(db_->dialect(), "postgresql") == 0;
   db_->exec_script(postgres_ ? kPostgresSchema : kSqliteSchema);
+  convert_legacy_tables();
 }
 
 SqlPredictionSink::~SqlPredictionSink() = default;
@@ -96,8 +113,8 @@ std::unique_ptr<SqlPredictionSink> SqlPredictionSink::open(const std::string& lo
   if (location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0) {
     return std::make_unique<SqlPredictionSink>(std::make_unique<PostgresDatabase>(location));
   }
-  // Large pages: rows of a few hundred bytes appended in key order fill them well, and fewer, larger
-  // pages mean fewer b-tree splits and WAL frames per committed row (measured: bench/prediction_log_bench.cc).
+  // Large pages: blocks are tens to hundreds of KiB, and larger pages mean shorter overflow chains
+  // and fewer WAL frames per committed row (measured: bench/prediction_log_bench.cc).
   return std::make_unique<SqlPredictionSink>(std::make_unique<SqliteDatabase>(location, 10000, kSqlitePageSize));
 }
 
@@ -122,6 +139,38 @@ std::int64_t SqlPredictionSink::context_id(const PredictionContext& context) {
   return id;
 }
 
+void SqlPredictionSink::refresh_contexts() {
+  // Contexts this process or another replica (PostgreSQL) added since the last read: read them all
+  // (a few hundred rows at most).
+  for (const SqlRow& row : db_->query("SELECT id, endpoint, model, version, artifact_sha256, arm FROM prediction_contexts")) {
+    context_infos_[integer_of(row[0])] = {text_of(row[1]), text_of(row[2]), text_of(row[4]), text_of(row[5]), integer_of(row[3])};
+  }
+}
+
+const SqlPredictionSink::ContextInfo* SqlPredictionSink::context_info(std::int64_t id) {
+  auto it = context_infos_.find(id);
+  if (it == context_infos_.end()) {
+    refresh_contexts();
+    it = context_infos_.find(id);
+  }
+  return it == context_infos_.end() ? nullptr : &it->second;
+}
+
+std::optional<std::vector<std::int64_t>> SqlPredictionSink::matching_contexts(const PredictionQuery& query) {
+  if (query.endpoint.empty() && query.model.empty() && !query.version && query.arm.empty() && query.include_shadows) return std::nullopt;
+  refresh_contexts();  // contexts added since the last read must be matched too
+  std::vector<std::int64_t> ids;
+  for (const auto& [id, c] : context_infos_) {
+    if (!query.endpoint.empty() && c.endpoint != query.endpoint) continue;
+    if (!query.model.empty() && c.model != query.model) continue;
+    if (query.version && c.version != *query.version) continue;
+    if (!query.arm.empty() && c.arm != query.arm) continue;
+    if (!query.include_shadows && c.arm.rfind("shadow:", 0) == 0) continue;
+    ids.push_back(id);
+  }
+  return ids;
+}
+
 void SqlPredictionSink::write(const std::vector<PredictionView>& batch, bool sync) {
   if (batch.empty()) return;
   std::lock_guard lock(mutex_);
@@ -139,51 +188,14 @@ void SqlPredictionSink::write(const std::vector<PredictionView>& batch, bool syn
   for (const PredictionView& entry : batch) {
     if (!context_ids.count(entry.context)) context_ids.emplace(entry.context, context_id(*entry.context));
   }
-
+  block_rows_.clear();
+  for (const PredictionView& entry : batch) {
+    for (std::size_t r = 0; r < entry.count(); ++r) block_rows_.push_back({&entry, static_cast<std::uint32_t>(r)});
+  }
   begin();
   try {
-    if (!postgres_) {
-      // SQLite: one prepared statement, stepped per row.
-      std::vector<std::vector<SqlParam>> rows;
-      for (const PredictionView& entry : batch) {
-        for (std::size_t r = 0; r < entry.count(); ++r) {
-          rows.push_back(row_params(entry, r, context_ids[entry.context]));
-        }
-      }
-      db_->execute_many("INSERT OR IGNORE INTO prediction_rows (id, context, raw, inputs, outputs, latency_us, request_id, traceparent, caller) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                        rows);
-    } else {
-      // PostgreSQL: multi-row INSERTs (one round trip per kRowsPerStatement rows); async batches do
-      // not wait for the WAL flush, durable ones do.
-      if (!sync) db_->query("SET LOCAL synchronous_commit = off");
-      std::vector<SqlParam> params;
-      std::string sql;
-      std::size_t rows_in_statement = 0;
-      auto flush = [&] {
-        if (!rows_in_statement) return;
-        db_->query("INSERT INTO prediction_rows (id, context, raw, inputs, outputs, latency_us, request_id, traceparent, caller) VALUES " + sql +
-                       " ON CONFLICT (id) DO NOTHING",
-                   params);
-        params.clear();
-        sql.clear();
-        rows_in_statement = 0;
-      };
-      for (const PredictionView& entry : batch) {
-        for (std::size_t r = 0; r < entry.count(); ++r) {
-          if (rows_in_statement) sql += ',';
-          sql += '(';
-          for (int c = 0; c < kRowColumns; ++c) {
-            sql += (c ? ",?" : "?") + std::to_string(params.size() + 1 + static_cast<std::size_t>(c));
-          }
-          sql += ')';
-          auto row = row_params(entry, r, context_ids[entry.context]);
-          params.insert(params.end(), std::make_move_iterator(row.begin()), std::make_move_iterator(row.end()));
-          if (++rows_in_statement == kRowsPerStatement) flush();
-        }
-      }
-      flush();
-    }
+    if (postgres_ && !sync) db_->query("SET LOCAL synchronous_commit = off");  // async batches do not wait for the WAL flush
+    insert_blocks(block_rows_, context_ids);
     db_->commit();
   } catch (...) {
     db_->rollback();
@@ -191,85 +203,234 @@ void SqlPredictionSink::write(const std::vector<PredictionView>& batch, bool syn
   }
 }
 
-std::vector<PredictionRecord> SqlPredictionSink::read_records(const std::string& sql, const std::vector<SqlParam>& params) {
-  std::vector<PredictionRecord> out;
-  for (const SqlRow& row : db_->query(sql, params)) {
-    PredictionRecord r;
-    const auto id = PredictionId::from_raw(decode_blob(db_->dialect(), text_of(row[0])));
-    if (!id) continue;
-    r.id = *id;
-    r.time_ms = id->unix_ms();
-    r.endpoint = text_of(row[1]);
-    r.model = text_of(row[2]);
-    r.version = integer_of(row[3]);
-    r.artifact_sha256 = text_of(row[4]);
-    r.arm = text_of(row[5]);
-    r.raw = integer_of(row[6]) != 0;
-    if (row[7]) r.inputs = blob_doubles(decode_blob(db_->dialect(), *row[7]));
-    if (row[8]) r.outputs = blob_doubles(decode_blob(db_->dialect(), *row[8]));
-    r.latency_us = number_of(row[9]);
-    r.request_id = text_of(row[10]);
-    r.traceparent = text_of(row[11]);
-    r.caller = text_of(row[12]);
-    if (row[13]) {
-      r.label = number_of(row[13]);
-      r.label_time_ms = integer_of(row[14]);
+void SqlPredictionSink::insert_blocks(std::vector<BlockRow>& rows, const std::map<const PredictionContext*, std::int64_t>& context_ids) {
+  // Rows of one context, feature count and output width go together, in id order (requests enqueue
+  // out of id order when threads race).
+  auto group_less = [](const BlockRow& a, const BlockRow& b) {
+    if (a.entry->context != b.entry->context) return std::less<const PredictionContext*>()(a.entry->context, b.entry->context);
+    if (a.entry->num_features() != b.entry->num_features()) return a.entry->num_features() < b.entry->num_features();
+    return a.entry->width < b.entry->width;
+  };
+  std::sort(rows.begin(), rows.end(), [&](const BlockRow& a, const BlockRow& b) {
+    if (group_less(a, b)) return true;
+    if (group_less(b, a)) return false;
+    return a.id() < b.id();
+  });
+  for (std::size_t begin = 0; begin < rows.size();) {
+    const BlockRow& first = rows[begin];
+    const std::size_t row_bytes = (static_cast<std::size_t>(first.entry->num_features()) + static_cast<std::size_t>(first.entry->width)) * sizeof(double);
+    const std::size_t max_rows = std::clamp<std::size_t>(kMaxBlockBytes / std::max<std::size_t>(row_bytes, 1), 1, kMaxBlockRows);
+    std::size_t end = begin + 1;
+    while (end < rows.size() && end - begin < max_rows && !group_less(first, rows[end]) &&
+           rows[end].id().unix_ms() - first.id().unix_ms() <= kMaxBlockSpanMs) {
+      ++end;
     }
-    out.push_back(std::move(r));
+    double latency_sum = 0;
+    for (std::size_t i = begin; i < end; ++i) latency_sum += rows[i].entry->latency_us;
+    encode_block(rows.data() + begin, end - begin, block_ids_, block_data_);
+    const PredictionId& last = rows[end - 1].id();
+    db_->query("INSERT INTO prediction_blocks (first_id, last_id, context, rows, latency_sum, ids, data) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (first_id) DO NOTHING",
+               {SqlBlobView{first.id().bytes.data(), sizeof(PredictionId)}, SqlBlobView{last.bytes.data(), sizeof(PredictionId)},
+                context_ids.at(first.entry->context), static_cast<std::int64_t>(end - begin), latency_sum,
+                SqlBlobView{block_ids_.data(), block_ids_.size()}, SqlBlobView{block_data_.data(), block_data_.size()}});
+    begin = end;
   }
-  return out;
+}
+
+const SqlPredictionSink::LoadedBlock& SqlPredictionSink::load_block(std::int64_t key, BlockCache& cache) {
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  if (cache.size() >= kBlocksCachedPerRead) cache.clear();
+  const auto rows = db_->query("SELECT context, ids, data FROM prediction_blocks WHERE block = ?1", {key});
+  if (rows.empty()) throw Error(ErrorKind::kIo, "block " + std::to_string(key) + " of the prediction log vanished while being read", db_->location());
+  LoadedBlock& block = cache[key];
+  block.context = integer_of(rows[0][0]);
+  block.ids = decode_blob(db_->dialect(), text_of(rows[0][1]));
+  block.data = decode_blob(db_->dialect(), text_of(rows[0][2]));
+  try {
+    block.reader = std::make_unique<BlockReader>(block.ids, block.data);
+  } catch (...) {
+    cache.erase(key);
+    throw;
+  }
+  return block;
+}
+
+std::optional<std::pair<std::int64_t, std::size_t>> SqlPredictionSink::locate(const PredictionId& id, BlockCache& cache) {
+  // A block already read for a neighbouring id often holds this one too (an id is in one block only).
+  for (const auto& [key, block] : cache) {
+    if (auto row = block.reader->find(id)) return std::make_pair(key, *row);
+  }
+  // Otherwise: the blocks that start at most kMaxBlockSpanMs before the id and end after it.
+  const auto candidates = db_->query("SELECT block, ids FROM prediction_blocks WHERE first_id >= ?1 AND first_id <= ?2 AND last_id >= ?2",
+                                     {id_param(id_of_ms(id.unix_ms() - kMaxBlockSpanMs)), id_param(id)});
+  for (const SqlRow& candidate : candidates) {
+    if (find_in_ids(decode_blob(db_->dialect(), text_of(candidate[1])), id)) {
+      const std::int64_t key = integer_of(candidate[0]);
+      return std::make_pair(key, *load_block(key, cache).reader->find(id));
+    }
+  }
+  return std::nullopt;
+}
+
+void SqlPredictionSink::fill_record(const LoadedBlock& block, std::size_t row, PredictionRecord& record) {
+  block.reader->fill(row, record);
+  if (const ContextInfo* c = context_info(block.context)) {
+    record.endpoint = c->endpoint;
+    record.model = c->model;
+    record.version = c->version;
+    record.artifact_sha256 = c->artifact_sha256;
+    record.arm = c->arm;
+  }
+}
+
+void SqlPredictionSink::attach_labels(std::vector<PredictionRecord>& records) {
+  if (records.empty()) return;
+  auto [low, high] = std::minmax_element(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::map<std::string, std::pair<double, std::int64_t>> labels;
+  for (const SqlRow& row : db_->query("SELECT id, label, received_ms FROM prediction_labels WHERE id >= ?1 AND id <= ?2",
+                                      {id_param(low->id), id_param(high->id)})) {
+    labels[decode_blob(db_->dialect(), text_of(row[0]))] = {number_of(row[1]), integer_of(row[2])};
+  }
+  if (labels.empty()) return;
+  for (PredictionRecord& record : records) {
+    if (auto it = labels.find(std::string(record.id.raw())); it != labels.end()) {
+      record.label = it->second.first;
+      record.label_time_ms = it->second.second;
+    }
+  }
 }
 
 std::optional<PredictionRecord> SqlPredictionSink::find(const PredictionId& id) {
   std::lock_guard lock(mutex_);
-  auto found = read_records(std::string("SELECT ") + kRecordColumns +
-                                " FROM prediction_rows r JOIN prediction_contexts c ON c.id = r.context "
-                                "LEFT JOIN prediction_feedback f ON f.id = r.id WHERE r.id = ?1",
-                            {SqlBlob{std::string(id.raw())}});
-  if (found.empty()) return std::nullopt;
-  return std::move(found.front());
+  BlockCache cache;
+  const auto where = locate(id, cache);
+  if (!where) return std::nullopt;
+  std::vector<PredictionRecord> records(1);
+  fill_record(cache.at(where->first), where->second, records[0]);
+  attach_labels(records);
+  return std::move(records[0]);
 }
 
 std::vector<PredictionRecord> SqlPredictionSink::search(const PredictionQuery& query) {
   std::lock_guard lock(mutex_);
-  std::vector<SqlParam> params;
-  auto param = [&](SqlParam value) {
-    params.push_back(std::move(value));
-    return "?" + std::to_string(params.size());
+  const auto contexts = matching_contexts(query);
+  if (contexts && contexts->empty()) return {};
+  return query.labelled_only ? search_labelled(query, contexts) : search_blocks(query, contexts);
+}
+
+std::vector<PredictionRecord> SqlPredictionSink::search_blocks(const PredictionQuery& query, const std::optional<std::vector<std::int64_t>>& contexts) {
+  const IdRange range = range_of(query.since_ms, query.until_ms, query.before);
+  std::vector<PredictionRecord> found;
+  auto newer = [](const PredictionRecord& a, const PredictionRecord& b) { return b.id < a.id; };
+  // Keeps the newest `limit` rows; returns the oldest of them once there are that many.
+  auto trim = [&]() -> std::optional<PredictionId> {
+    if (found.size() < query.limit || query.limit == 0) return std::nullopt;
+    std::nth_element(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(query.limit - 1), found.end(), newer);
+    found.resize(query.limit);
+    return std::min_element(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.id < b.id; })->id;
   };
-  // Labelled rows are found from the (smaller) feedback table; others scan the id (time) range.
-  const char* key = query.labelled_only ? "f.id" : "r.id";
-  std::string sql = std::string("SELECT ") + kRecordColumns + " FROM " +
-                    (query.labelled_only ? "prediction_feedback f JOIN prediction_rows r ON r.id = f.id"
-                                         : "prediction_rows r LEFT JOIN prediction_feedback f ON f.id = r.id") +
-                    " JOIN prediction_contexts c ON c.id = r.context WHERE ";
-  sql += std::string(key) + " >= " + param(SqlBlob{std::string(PredictionId::first_of(query.since_ms).raw())});
-  PredictionId upper = PredictionId::first_of(query.until_ms == std::numeric_limits<std::int64_t>::max() ? (std::int64_t{1} << 48) - 1 : query.until_ms);
-  if (query.before && *query.before < upper) upper = *query.before;
-  sql += std::string(" AND ") + key + " < " + param(SqlBlob{std::string(upper.raw())});
-  if (!query.endpoint.empty()) sql += " AND c.endpoint = " + param(query.endpoint);
-  if (!query.model.empty()) sql += " AND c.model = " + param(query.model);
-  if (query.version) sql += " AND c.version = " + param(*query.version);
-  if (!query.arm.empty()) sql += " AND c.arm = " + param(query.arm);
-  if (!query.include_shadows) sql += " AND c.arm NOT LIKE 'shadow:%'";
-  sql += std::string(" ORDER BY ") + key + " DESC LIMIT " + param(static_cast<std::int64_t>(query.limit));
-  return read_records(sql, params);
+  if (query.limit == 0) return {};
+  // Blocks in descending order of their last id: once `limit` rows are found and the next block ends
+  // before the oldest of them, no later block can hold a newer row.
+  std::optional<PredictionId> cursor;
+  BlockCache cache;
+  for (bool more = true; more;) {
+    std::vector<SqlParam> params{id_param(range.lower), id_param(range.upper)};
+    std::string sql = "SELECT block, last_id FROM prediction_blocks WHERE last_id >= ?1 AND first_id < ?2";
+    sql += context_filter(contexts, params);
+    if (cursor) {
+      params.push_back(id_param(*cursor));
+      sql += " AND last_id < ?" + std::to_string(params.size());
+    }
+    sql += " ORDER BY last_id DESC LIMIT " + std::to_string(kBlocksPerPage);
+    const auto blocks = db_->query(sql, params);
+    more = blocks.size() == kBlocksPerPage;
+    for (const SqlRow& row : blocks) {
+      const auto last = PredictionId::from_raw(decode_blob(db_->dialect(), text_of(row[1])));
+      if (!last) continue;
+      cursor = *last;
+      if (const auto oldest_kept = trim(); oldest_kept && *last < *oldest_kept) {
+        more = false;
+        break;
+      }
+      cache.clear();
+      const LoadedBlock& block = load_block(integer_of(row[0]), cache);
+      for (std::size_t i = 0; i < block.reader->count(); ++i) {
+        const PredictionId id = block.reader->id(i);
+        if (!range.holds(id)) continue;
+        fill_record(block, i, found.emplace_back());
+      }
+    }
+  }
+  trim();
+  std::sort(found.begin(), found.end(), newer);
+  attach_labels(found);
+  return found;
+}
+
+std::vector<PredictionRecord> SqlPredictionSink::search_labelled(const PredictionQuery& query, const std::optional<std::vector<std::int64_t>>& contexts) {
+  // The labels table has each labelled row's context and outputs: it answers alone, in id order, and
+  // blocks are opened only for the rows' inputs.
+  const IdRange range = range_of(query.since_ms, query.until_ms, query.before);
+  std::vector<PredictionRecord> found;
+  PredictionId upper = range.upper;
+  BlockCache cache;
+  while (found.size() < query.limit) {
+    std::vector<SqlParam> params{id_param(range.lower), id_param(upper)};
+    std::string sql = "SELECT id, context, raw, outputs, label, received_ms FROM prediction_labels WHERE id >= ?1 AND id < ?2";
+    sql += context_filter(contexts, params);
+    const std::size_t page = std::min(kLabelsPerPage, query.limit - found.size());
+    sql += " ORDER BY id DESC LIMIT " + std::to_string(page);
+    const auto rows = db_->query(sql, params);
+    for (const SqlRow& row : rows) {
+      const auto id = PredictionId::from_raw(decode_blob(db_->dialect(), text_of(row[0])));
+      if (!id) continue;
+      upper = *id;
+      PredictionRecord record;
+      if (query.with_inputs) {
+        const auto where = locate(*id, cache);
+        if (!where) continue;  // removed by retention since it was labelled
+        fill_record(cache.at(where->first), where->second, record);
+      } else {
+        record.id = *id;
+        record.time_ms = id->unix_ms();
+        if (const ContextInfo* c = context_info(integer_of(row[1]))) {
+          record.endpoint = c->endpoint;
+          record.model = c->model;
+          record.version = c->version;
+          record.artifact_sha256 = c->artifact_sha256;
+          record.arm = c->arm;
+        }
+        record.raw = integer_of(row[2]) != 0;
+        record.outputs = blob_doubles(decode_blob(db_->dialect(), text_of(row[3])));
+      }
+      record.label = number_of(row[4]);
+      record.label_time_ms = integer_of(row[5]);
+      found.push_back(std::move(record));
+    }
+    if (rows.size() < page) break;
+  }
+  return found;
 }
 
 std::vector<bool> SqlPredictionSink::add_feedback(const std::vector<Feedback>& items) {
   std::lock_guard lock(mutex_);
   std::vector<bool> found(items.size(), false);
   const std::int64_t now = unix_ms_now();
+  BlockCache cache;
   begin();
   try {
     for (std::size_t i = 0; i < items.size(); ++i) {
-      const SqlBlob id{std::string(items[i].id.raw())};
-      if (db_->query("SELECT 1 FROM prediction_rows WHERE id = ?1", {id}).empty()) continue;
-      char label[40];
-      std::snprintf(label, sizeof label, "%.17g", items[i].label);
-      db_->query("INSERT INTO prediction_feedback (id, label, received_ms) VALUES (?1, ?2, ?3) "
+      const auto where = locate(items[i].id, cache);
+      if (!where) continue;
+      const LoadedBlock& block = cache.at(where->first);
+      PredictionRecord row;
+      block.reader->fill(where->second, row);
+      db_->query("INSERT INTO prediction_labels (id, context, raw, outputs, label, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                  "ON CONFLICT (id) DO UPDATE SET label = excluded.label, received_ms = excluded.received_ms",
-                 {id, std::string(label), now});
+                 {id_param(items[i].id), block.context, std::int64_t{row.raw},
+                  SqlBlobView{row.outputs.data(), row.outputs.size() * sizeof(double)}, items[i].label, now});
       found[i] = true;
     }
     db_->commit();
@@ -282,29 +443,79 @@ std::vector<bool> SqlPredictionSink::add_feedback(const std::vector<Feedback>& i
 
 std::vector<ArmTraffic> SqlPredictionSink::traffic(const std::string& endpoint, std::int64_t since_ms, std::int64_t until_ms) {
   std::lock_guard lock(mutex_);
-  const SqlBlob low{std::string(PredictionId::first_of(since_ms).raw())}, high{std::string(PredictionId::first_of(until_ms).raw())};
+  PredictionQuery of_endpoint;
+  of_endpoint.endpoint = endpoint;
+  const auto contexts = matching_contexts(of_endpoint);
+  if (!contexts || contexts->empty()) return {};
+  const IdRange range = range_of(since_ms, until_ms);
+  struct Totals {
+    std::uint64_t rows = 0;
+    double latency_sum = 0;
+  };
+  std::map<std::int64_t, Totals> totals;
+  // Blocks wholly inside the window count from their totals...
+  {
+    std::vector<SqlParam> params{id_param(range.lower), id_param(range.upper)};
+    const std::string sql = "SELECT context, SUM(rows), SUM(latency_sum) FROM prediction_blocks WHERE first_id >= ?1 AND last_id < ?2" +
+                            context_filter(contexts, params) + " GROUP BY context";
+    for (const SqlRow& row : db_->query(sql, params)) {
+      Totals& t = totals[integer_of(row[0])];
+      t.rows += static_cast<std::uint64_t>(integer_of(row[1]));
+      t.latency_sum += number_of(row[2]);
+    }
+  }
+  // ...and those across either edge row by row (they start at most kMaxBlockSpanMs before it).
+  BlockCache cache;
+  std::set<std::int64_t> counted;  // a short window may have one block across both edges
+  for (const PredictionId& edge : {range.lower, range.upper}) {
+    std::vector<SqlParam> params{id_param(id_of_ms(edge.unix_ms() - kMaxBlockSpanMs)), id_param(edge), id_param(range.lower),
+                                 id_param(range.upper)};
+    const std::string sql = "SELECT block FROM prediction_blocks WHERE first_id >= ?1 AND first_id < ?2 AND last_id >= ?2 AND "
+                            "last_id >= ?3 AND first_id < ?4" + context_filter(contexts, params);
+    for (const SqlRow& row : db_->query(sql, params)) {
+      const std::int64_t key = integer_of(row[0]);
+      if (!counted.insert(key).second) continue;
+      const LoadedBlock& block = load_block(key, cache);
+      Totals& t = totals[block.context];
+      for (std::size_t i = 0; i < block.reader->count(); ++i) {
+        if (!range.holds(block.reader->id(i))) continue;
+        ++t.rows;
+        t.latency_sum += block.reader->latency_us(i);
+      }
+    }
+  }
   std::vector<ArmTraffic> out;
-  std::vector<std::int64_t> context_ids;
-  for (const SqlRow& row : db_->query("SELECT c.id, c.model, c.version, c.arm, COUNT(*), AVG(r.latency_us) FROM prediction_rows r "
-                                      "JOIN prediction_contexts c ON c.id = r.context WHERE r.id >= ?1 AND r.id < ?2 AND c.endpoint = ?3 "
-                                      "GROUP BY c.id, c.model, c.version, c.arm ORDER BY c.id",
-                                      {low, high, endpoint})) {
+  for (const auto& [context, t] : totals) {  // in context id order: the order arms first answered
+    const ContextInfo* c = context_info(context);
+    if (!c || t.rows == 0) continue;
     ArmTraffic arm;
     arm.endpoint = endpoint;
-    arm.model = text_of(row[1]);
-    arm.version = integer_of(row[2]);
-    arm.arm = text_of(row[3]);
-    arm.rows = static_cast<std::uint64_t>(integer_of(row[4]));
-    arm.mean_latency_us = number_of(row[5]);
-    context_ids.push_back(integer_of(row[0]));
-    out.push_back(std::move(arm));
-  }
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    for (const SqlRow& row : db_->query("SELECT latency_us FROM prediction_rows WHERE id >= ?1 AND id < ?2 AND context = ?3 "
-                                        "ORDER BY id DESC LIMIT 5000",
-                                        {low, high, context_ids[i]})) {
-      out[i].recent_latencies_us.push_back(number_of(row[0]));
+    arm.model = c->model;
+    arm.version = c->version;
+    arm.arm = c->arm;
+    arm.rows = t.rows;
+    arm.mean_latency_us = t.latency_sum / static_cast<double>(t.rows);
+    // The most recent rows' latencies, newest blocks first.
+    std::optional<PredictionId> cursor;
+    while (arm.recent_latencies_us.size() < kRecentLatencies) {
+      std::vector<SqlParam> params{id_param(range.lower), id_param(range.upper), context};
+      std::string sql = "SELECT block FROM prediction_blocks WHERE last_id >= ?1 AND first_id < ?2 AND context = ?3";
+      if (cursor) {
+        params.push_back(id_param(*cursor));
+        sql += " AND last_id < ?4";
+      }
+      const auto blocks = db_->query(sql + " ORDER BY last_id DESC LIMIT 8", params);
+      for (const SqlRow& row : blocks) {
+        BlockCache one;
+        const LoadedBlock& block = load_block(integer_of(row[0]), one);
+        cursor = block.reader->id(block.reader->count() - 1);
+        for (std::size_t i = block.reader->count(); i-- > 0 && arm.recent_latencies_us.size() < kRecentLatencies;) {
+          if (range.holds(block.reader->id(i))) arm.recent_latencies_us.push_back(block.reader->latency_us(i));
+        }
+      }
+      if (blocks.size() < 8) break;
     }
+    out.push_back(std::move(arm));
   }
   return out;
 }
@@ -312,7 +523,7 @@ std::vector<ArmTraffic> SqlPredictionSink::traffic(const std::string& endpoint, 
 std::int64_t SqlPredictionSink::size_bytes() {
   std::lock_guard lock(mutex_);
   if (postgres_) {
-    const auto rows = db_->query("SELECT pg_total_relation_size('prediction_rows') + pg_total_relation_size('prediction_feedback')");
+    const auto rows = db_->query("SELECT pg_total_relation_size('prediction_blocks') + pg_total_relation_size('prediction_labels')");
     return rows.empty() ? 0 : integer_of(rows[0][0]);
   }
   // Used pages only: deleted rows' pages go to the freelist and are reused, so this is what
@@ -323,42 +534,126 @@ std::int64_t SqlPredictionSink::size_bytes() {
   return (integer_of(pages[0][0]) - integer_of(free_pages[0][0])) * integer_of(page_size[0][0]);
 }
 
+std::uint64_t SqlPredictionSink::delete_blocks_through(const std::string& last_id, bool inclusive) {
+  const char* compare = inclusive ? "<=" : "<";
+  begin();
+  try {
+    const auto counted = db_->query(std::string("SELECT COALESCE(SUM(rows), 0) FROM prediction_blocks WHERE last_id ") + compare + " ?1",
+                                    {SqlBlob{last_id}});
+    db_->query(std::string("DELETE FROM prediction_blocks WHERE last_id ") + compare + " ?1", {SqlBlob{last_id}});
+    // Labels go with their rows: those older than every row that is left.
+    const auto oldest = db_->query("SELECT first_id FROM prediction_blocks ORDER BY first_id LIMIT 1");
+    std::string label_cutoff = oldest.empty() || !oldest[0][0] ? std::string(id_of_ms((std::int64_t{1} << 48) - 1).raw())
+                                                               : decode_blob(db_->dialect(), *oldest[0][0]);
+    db_->query("DELETE FROM prediction_labels WHERE id < ?1", {SqlBlob{label_cutoff}});
+    db_->commit();
+    return static_cast<std::uint64_t>(integer_of(counted[0][0]));
+  } catch (...) {
+    db_->rollback();
+    throw;
+  }
+}
+
 std::uint64_t SqlPredictionSink::apply_retention(const RetentionPolicy& policy) {
   std::lock_guard lock(mutex_);
   std::uint64_t removed = 0;
-  auto delete_before = [&](const std::string& cutoff) {
-    begin();
-    try {
-      const auto counted = db_->query("SELECT COUNT(*) FROM prediction_rows WHERE id < ?1", {SqlBlob{cutoff}});
-      db_->query("DELETE FROM prediction_feedback WHERE id < ?1", {SqlBlob{cutoff}});
-      db_->query("DELETE FROM prediction_rows WHERE id < ?1", {SqlBlob{cutoff}});
-      db_->commit();
-      removed += static_cast<std::uint64_t>(integer_of(counted[0][0]));
-    } catch (...) {
-      db_->rollback();
-      throw;
-    }
-  };
-  if (policy.max_age_ms) delete_before(std::string(PredictionId::first_of(unix_ms_now() - *policy.max_age_ms).raw()));
-  if (policy.max_bytes) {
+  if (policy.max_age_ms) removed += delete_blocks_through(std::string(id_of_ms(unix_ms_now() - *policy.max_age_ms).raw()), false);
+  // By size: remove the oldest share of rows that should bring the size under the limit, plus 5 % of
+  // headroom so that retention does not run at every check; whole blocks, oldest first. Tables and
+  // indexes take space of their own, so a round may fall short: SQLite measures again. (PostgreSQL's
+  // sizes shrink only when autovacuum has run, so it removes one round's share per check.)
+  const int rounds = postgres_ ? 1 : 8;
+  for (int round = 0; policy.max_bytes && round < rounds; ++round) {
     const std::int64_t size = size_bytes();
-    if (size > *policy.max_bytes) {
-      // Remove the oldest share of rows that brings the size under the limit, plus 5% of headroom so
-      // that retention does not run at every check.
-      const auto total_rows = integer_of(db_->query("SELECT COUNT(*) FROM prediction_rows")[0][0]);
-      const double share = std::min(1.0, static_cast<double>(size - *policy.max_bytes) / static_cast<double>(size) + 0.05);
-      const auto to_remove = static_cast<std::int64_t>(static_cast<double>(total_rows) * share);
-      if (to_remove > 0) {
-        const auto cutoff = db_->query("SELECT id FROM prediction_rows ORDER BY id LIMIT 1 OFFSET ?1", {to_remove});
-        if (cutoff.empty()) {
-          delete_before(std::string(PredictionId::first_of((std::int64_t{1} << 48) - 1).raw()));
-        } else {
-          delete_before(decode_blob(db_->dialect(), text_of(cutoff[0][0])));
-        }
+    if (size <= *policy.max_bytes) break;
+    const auto total_rows = integer_of(db_->query("SELECT COALESCE(SUM(rows), 0) FROM prediction_blocks")[0][0]);
+    const double share = std::min(1.0, static_cast<double>(size - *policy.max_bytes) / static_cast<double>(size) + 0.05);
+    const auto to_remove = std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(total_rows) * share));
+    std::int64_t counted = 0;
+    std::string through;
+    for (std::int64_t offset = 0; counted < to_remove; offset += static_cast<std::int64_t>(kBlocksPerPage)) {
+      const auto blocks = db_->query("SELECT last_id, rows FROM prediction_blocks ORDER BY last_id LIMIT ?1 OFFSET ?2",
+                                     {static_cast<std::int64_t>(kBlocksPerPage), offset});
+      for (const SqlRow& row : blocks) {
+        if (counted >= to_remove) break;
+        counted += integer_of(row[1]);
+        through = decode_blob(db_->dialect(), text_of(row[0]));
       }
+      if (blocks.size() < kBlocksPerPage) break;
     }
+    if (through.empty()) break;  // nothing left to remove
+    removed += delete_blocks_through(through, true);
   }
   return removed;
+}
+
+void SqlPredictionSink::convert_legacy_tables() {
+  const auto exists = db_->query(postgres_ ? "SELECT 1 FROM information_schema.tables WHERE table_name = 'prediction_rows' AND table_schema = current_schema()"
+                                           : "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'prediction_rows'");
+  if (exists.empty()) return;
+  // Rows in id order, a chunk at a time, each written as an entry of its own: write() packs them into
+  // blocks exactly as it would have. A conversion cut short starts over; the blocks it wrote then
+  // conflict on their first id and are kept once.
+  std::map<std::int64_t, std::shared_ptr<PredictionContext>> contexts;
+  for (const SqlRow& row : db_->query("SELECT id, endpoint, model, version, artifact_sha256, arm FROM prediction_contexts")) {
+    auto c = std::make_shared<PredictionContext>();
+    c->endpoint = text_of(row[1]);
+    c->model = text_of(row[2]);
+    c->version = integer_of(row[3]);
+    c->artifact_sha256 = text_of(row[4]);
+    c->arm = text_of(row[5]);
+    contexts[integer_of(row[0])] = std::move(c);
+  }
+  std::string after(16, '\0');
+  for (;;) {
+    const auto rows = db_->query("SELECT id, context, raw, inputs, outputs, latency_us, request_id, traceparent, caller FROM prediction_rows "
+                                 "WHERE id > ?1 ORDER BY id LIMIT 4096",
+                                 {SqlBlob{after}});
+    if (rows.empty()) break;
+    std::vector<PredictionEntry> entries;
+    entries.reserve(rows.size());
+    for (const SqlRow& row : rows) {
+      after = decode_blob(db_->dialect(), text_of(row[0]));
+      const auto id = PredictionId::from_raw(after);
+      const auto context = contexts.find(integer_of(row[1]));
+      if (!id || context == contexts.end()) continue;
+      PredictionEntry& e = entries.emplace_back();
+      e.context = context->second;
+      e.ids = {*id};
+      e.raw = integer_of(row[2]) != 0;
+      e.rows = blob_doubles(decode_blob(db_->dialect(), text_of(row[3])));
+      e.outputs = blob_doubles(decode_blob(db_->dialect(), text_of(row[4])));
+      e.width = static_cast<int>(e.outputs.size());
+      e.latency_us = number_of(row[5]);
+      e.request_id = text_of(row[6]);
+      e.traceparent = text_of(row[7]);
+      e.caller = text_of(row[8]);
+    }
+    write(views_of(entries), false);
+  }
+  begin();
+  try {
+    BlockCache cache;
+    for (const SqlRow& row : db_->query("SELECT id, label, received_ms FROM prediction_feedback")) {
+      const auto id = PredictionId::from_raw(decode_blob(db_->dialect(), text_of(row[0])));
+      if (!id) continue;
+      const auto where = locate(*id, cache);
+      if (!where) continue;
+      const LoadedBlock& block = cache.at(where->first);
+      PredictionRecord record;
+      block.reader->fill(where->second, record);
+      db_->query("INSERT INTO prediction_labels (id, context, raw, outputs, label, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                 "ON CONFLICT (id) DO NOTHING",
+                 {id_param(*id), block.context, std::int64_t{record.raw},
+                  SqlBlobView{record.outputs.data(), record.outputs.size() * sizeof(double)}, number_of(row[1]), integer_of(row[2])});
+    }
+    db_->query("DROP TABLE prediction_feedback");
+    db_->query("DROP TABLE prediction_rows");
+    db_->commit();
+  } catch (...) {
+    db_->rollback();
+    throw;
+  }
 }
 
 }  // namespace orchard

@@ -43,6 +43,9 @@ TEST(PredictionId, UniqueAcrossThreads) {
 }
 
 TEST(PredictionId, ParsesWhatItPrintsAndCarriesItsTime) {
+  // Tests before this one in the process drew ids faster than 4096 per millisecond, which runs the
+  // stamp ahead of the clock by a few milliseconds: let the clock catch up.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   const std::int64_t before = unix_ms_now();
   const PredictionId id = new_prediction_id();
   const std::int64_t after = unix_ms_now();

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "formats/model_loader.h"
+#include "registry/postgres_database.h"
 #include "registry/sqlite_database.h"
 #include "support/test_support.h"
 #include "tracing/sql_prediction_sink.h"
@@ -213,6 +214,118 @@ TEST_P(SqlPredictionSinkTest, RetentionBySizeKeepsTheNewestUnderTheLimit) {
   newest.limit = 1;
   EXPECT_EQ(sink_->search(newest).size(), 1u) << "the newest rows stay";
   if (!GetParam().postgres) EXPECT_LE(sink_->size_bytes(), *policy.max_bytes) << "SQLite counts used pages only";
+}
+
+// An id at a chosen millisecond (the n-th of it).
+PredictionId id_at(std::int64_t unix_ms, std::uint8_t n) {
+  PredictionId id = PredictionId::first_of(unix_ms);
+  id.bytes[15] = n;
+  return id;
+}
+
+TEST_P(SqlPredictionSinkTest, RowsEnqueuedOutOfOrderAndFarApartAreFoundAndSearchedInOrder) {
+  // Two arms whose rows interleave in time, one batch with ids out of order and minutes apart (a
+  // slow request), and more rows than one block holds: every row is found, and pages are exact.
+  const std::int64_t now = unix_ms_now();
+  auto a = context("churn", 1, "@production"), b = context("churn", 2, "@staging");
+  std::vector<PredictionEntry> batch;
+  for (std::uint8_t i = 0; i < 40; ++i) {
+    PredictionEntry e = entry(i % 2 ? a : b, 1);
+    e.ids = {id_at(now - (i % 3 == 0 ? 120000 : 0) - (40 - i), static_cast<std::uint8_t>(i))};
+    batch.push_back(std::move(e));
+  }
+  std::reverse(batch.begin(), batch.end());
+  batch.push_back(entry(a, SqlPredictionSink::kMaxBlockRows + 300));
+  sink_->write(views_of(batch), false);
+  std::vector<PredictionId> all;
+  for (const auto& e : batch) all.insert(all.end(), e.ids.begin(), e.ids.end());
+  for (const PredictionId& id : all) ASSERT_TRUE(sink_->find(id)) << id.text();
+  std::sort(all.rbegin(), all.rend());
+  PredictionQuery page;
+  page.since_ms = now - 600000;
+  page.limit = 97;
+  std::vector<PredictionId> seen;
+  for (;;) {
+    const auto rows = sink_->search(page);
+    for (const auto& r : rows) seen.push_back(r.id);
+    if (rows.size() < page.limit) break;
+    page.before = rows.back().id;
+  }
+  EXPECT_EQ(seen, all) << "newest first, each row once, across blocks that overlap in time";
+  const auto arms = sink_->traffic("churn", now - 600000, now + 60000);
+  ASSERT_EQ(arms.size(), 2u);
+  EXPECT_EQ(arms[0].rows + arms[1].rows, all.size());
+  // A window that cuts through blocks counts exactly the rows inside it.
+  const auto recent = sink_->traffic("churn", now - 30, now + 60000);
+  std::uint64_t expected = 0;
+  for (const PredictionId& id : all) expected += id.unix_ms() >= now - 30 ? 1 : 0;
+  std::uint64_t counted = 0;
+  for (const auto& arm : recent) counted += arm.rows;
+  EXPECT_EQ(counted, expected);
+}
+
+TEST_P(SqlPredictionSinkTest, LabelledSearchWithoutInputsReadsLabelsAlone) {
+  std::vector<PredictionEntry> batch;
+  batch.push_back(entry(context("churn", 1, "@production"), 5));
+  sink_->write(views_of(batch), false);
+  sink_->add_feedback({{batch[0].ids[1], 1.0}, {batch[0].ids[3], 0.0}});
+  PredictionQuery query;
+  query.labelled_only = true;
+  query.with_inputs = false;
+  const auto rows = sink_->search(query);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].id, batch[0].ids[3]);
+  EXPECT_EQ(rows[0].label, 0.0);
+  EXPECT_EQ(rows[0].outputs, std::vector<double>{0.375});
+  EXPECT_EQ(rows[0].arm, "@production");
+  EXPECT_EQ(rows[0].version, 1);
+  EXPECT_TRUE(rows[0].inputs.empty());
+  query.with_inputs = true;
+  EXPECT_EQ(sink_->search(query)[1].inputs.size(), 6u);
+}
+
+TEST_P(SqlPredictionSinkTest, ALogOfOneRowPerPredictionIsConvertedIntoBlocks) {
+  // The layout before blocks: one database row per prediction, and feedback beside it.
+  sink_.reset();
+  std::unique_ptr<SqlDatabase> db;
+  if (GetParam().postgres) {
+    db = std::make_unique<PostgresDatabase>(location_);
+  } else {
+    db = std::make_unique<SqliteDatabase>(location_);
+  }
+  const char* blob = GetParam().postgres ? "BYTEA" : "BLOB";
+  db->exec_script(std::string("CREATE TABLE prediction_rows (id ") + blob + " PRIMARY KEY, context BIGINT NOT NULL, raw INTEGER NOT NULL, inputs " +
+                  blob + " NOT NULL, outputs " + blob + " NOT NULL, latency_us DOUBLE PRECISION NOT NULL, request_id TEXT, traceparent TEXT, caller TEXT);" +
+                  "CREATE TABLE prediction_feedback (id " + blob + " PRIMARY KEY, label DOUBLE PRECISION NOT NULL, received_ms BIGINT NOT NULL);" +
+                  "INSERT INTO prediction_contexts (endpoint, model, version, artifact_sha256, arm) VALUES ('churn', 'churn', 3, 'abc', '@production');");
+  const auto context_id = db->query("SELECT id FROM prediction_contexts")[0][0];
+  std::vector<PredictionId> ids(3);
+  new_prediction_ids(ids.data(), ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const std::vector<double> inputs{1.0 * static_cast<double>(i), 0.5}, outputs{0.25 * static_cast<double>(i)};
+    db->query("INSERT INTO prediction_rows VALUES (?1, ?2, 0, ?3, ?4, 7.5, ?5, NULL, 'old-caller')",
+              {SqlBlob{std::string(ids[i].raw())}, std::stoll(*context_id),
+               SqlBlob{std::string(reinterpret_cast<const char*>(inputs.data()), 16)},
+               SqlBlob{std::string(reinterpret_cast<const char*>(outputs.data()), 8)}, "req-" + std::to_string(i)});
+  }
+  db->query("INSERT INTO prediction_feedback VALUES (?1, 1.0, 12345)", {SqlBlob{std::string(ids[2].raw())}});
+  db.reset();
+
+  sink_ = SqlPredictionSink::open(location_);
+  const auto found = sink_->find(ids[2]);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->inputs, (std::vector<double>{2.0, 0.5}));
+  EXPECT_EQ(found->outputs, std::vector<double>{0.5});
+  EXPECT_EQ(found->version, 3);
+  EXPECT_EQ(found->request_id, "req-2");
+  EXPECT_EQ(found->caller, "old-caller");
+  EXPECT_EQ(found->label, 1.0);
+  EXPECT_EQ(found->label_time_ms, 12345);
+  PredictionQuery all;
+  EXPECT_EQ(sink_->search(all).size(), 3u);
+  sink_.reset();
+  sink_ = SqlPredictionSink::open(location_);  // converted once: nothing is left to convert
+  EXPECT_EQ(sink_->search(all).size(), 3u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SqlPredictionSinkTest, ::testing::Values(Backend{"Sqlite", false}, Backend{"Postgres", true}),
