@@ -28,7 +28,8 @@ locked() {
 }
 
 ALL_TARGETS=(xgboost_json_fuzzer xgboost_ubjson_fuzzer lightgbm_text_fuzzer orchard_json_fuzzer onnx_fuzzer
-             load_model_bytes_fuzzer v2_infer_fuzzer invocations_fuzzer csv_reader_fuzzer http_routing_fuzzer)
+             load_model_bytes_fuzzer v2_infer_fuzzer invocations_fuzzer csv_reader_fuzzer http_routing_fuzzer
+             prediction_block_fuzzer)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL_TARGETS[@]}")
 

@@ -95,3 +95,23 @@ text $H audit.txt $'GET /api/v1/audit?model=churn'
 text $H metrics.txt $'GET /metrics'
 text $H ui.txt $'GET /ui/index.html'
 text $H health.txt $'GET /health'
+
+# Prediction-log blocks (tracing/prediction_block.h): u32 size of the ids, the ids, then the data;
+# two rows of two features and one output, with texts.
+python3 - "$(seed_dir prediction_block_fuzzer)" <<'PY'
+import struct, sys
+ids = bytes(range(16)) + bytes(range(1, 17))
+texts = [(b"req-1", b"", b"10.0.0.1"), (b"", b"00-ab-cd-01", b"key:ci")]
+data = struct.pack("<4I", 0x3142524F, 2, 2, 1)
+data += struct.pack("<4d", 1.5, float("nan"), 3.0, 4.25)  # inputs
+data += struct.pack("<2d", 0.5, 0.75)                     # outputs
+data += struct.pack("<2d", 12.0, 12.0)                    # latency
+data += bytes([0, 1]) + bytes(6)                          # raw, padded
+area, ends = b"", []
+for rid, tp, caller in texts:
+    area += struct.pack("<2H", len(rid), len(tp)) + rid + tp + caller
+    ends.append(len(area))
+data += struct.pack("<2I", *ends)                         # text ends (8 bytes: already aligned)
+data += area
+open(sys.argv[1] + "/two-rows.bin", "wb").write(struct.pack("<I", len(ids)) + ids + data)
+PY
