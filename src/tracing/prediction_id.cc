@@ -71,12 +71,16 @@ PredictionId new_prediction_id() {
 }
 
 void PredictionId::append_text(std::string& out) const {
-  static const char* hex = "0123456789abcdef";
+  // Into a local buffer, then one append: this runs for every answered row (body and header).
+  static constexpr char hex[] = "0123456789abcdef";
+  char text[36];
+  char* p = text;
   for (std::size_t i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += hex[bytes[i] >> 4];
-    out += hex[bytes[i] & 15];
+    if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+    *p++ = hex[bytes[i] >> 4];
+    *p++ = hex[bytes[i] & 15];
   }
+  out.append(text, sizeof text);
 }
 
 std::string PredictionId::text() const {
