@@ -102,7 +102,7 @@ python3 - "$(seed_dir prediction_block_fuzzer)" <<'PY'
 import struct, sys
 ids = bytes(range(16)) + bytes(range(1, 17))
 texts = [(b"req-1", b"", b"10.0.0.1"), (b"", b"00-ab-cd-01", b"key:ci")]
-data = struct.pack("<4I", 0x3142524F, 2, 2, 1)
+data = struct.pack("<6I", 0x3142524F, 2, 2, 1, 0, 0)        # magic, rows, features, width, flags, zero
 data += struct.pack("<4d", 1.5, float("nan"), 3.0, 4.25)  # inputs
 data += struct.pack("<2d", 0.5, 0.75)                     # outputs
 data += struct.pack("<2d", 12.0, 12.0)                    # latency

@@ -117,10 +117,29 @@ json ab_report(const std::string& endpoint, std::chrono::seconds window, const s
     arms_json.push_back(std::move(a));
   }
   out["arms"] = arms_json;
+  // Shadows answered the same rows as the live arms (all of them, not a share): their labelled quality
+  // comes from the labels given to the live predictions they shadowed, and is tested against the
+  // control like a candidate arm's.
   json shadows = json::array();
   for (const ArmTraffic& t : traffic) {
     if (t.arm.rfind("shadow:", 0) != 0) continue;
-    shadows.push_back({{"arm", t.arm}, {"model", t.model}, {"version", t.version}, {"rows", t.rows}, {"latency_us", latency_json(&t)}});
+    json s = {{"arm", t.arm}, {"model", t.model}, {"version", t.version}, {"rows", t.rows}, {"latency_us", latency_json(&t)}};
+    const QualityGroup* q = nullptr;
+    for (const QualityGroup& group : quality) {
+      if (group.arm == t.arm && group.version == t.version && group.model == t.model) q = &group;
+    }
+    s["quality"] = q ? to_json(*q) : json(nullptr);
+    const ArmQuality mine = arm_quality(t.arm, q, classification);
+    s["compared_metric"] = mine.labelled ? json(mine.value) : json(nullptr);
+    if (!arms.empty()) {
+      const Verdict verdict = compare_arms(control, mine, metric, options.min_labelled, options.alpha);
+      s["verdict"] = {{"outcome", outcome_name(verdict.outcome)}, {"text", verdict.text}};
+      if (verdict.outcome != Verdict::Outcome::kNotEnoughData) {
+        s["verdict"]["difference"] = number_or_null(verdict.test.difference);
+        s["verdict"]["p_value"] = number_or_null(verdict.test.p_value);
+      }
+    }
+    shadows.push_back(std::move(s));
   }
   out["shadows"] = shadows;
   out["verdict"] = summary;

@@ -4,7 +4,8 @@
 //
 // The compared metric follows the task: accuracy (two-proportion z-test) for classifiers, mean
 // squared error (Welch's t-test on per-row squared errors) for regressors. Shadows appear with their
-// traffic and latency only: their answers never reach a client, so they cannot get feedback.
+// traffic, latency and labelled quality (labels given to the live predictions they shadowed), tested
+// against the control too.
 #pragma once
 
 #include <chrono>

@@ -26,6 +26,7 @@ struct InferRequest {
   std::string request_id;    // the client's X-Request-Id / traceparent, kept in the prediction log
   std::string traceparent;
   std::string caller;        // who asked (the client address; the API key's name once keys exist)
+  std::vector<PredictionId> origins;  // a shadow call: the live prediction ids of its rows (the log links them)
 };
 
 struct InferResult {

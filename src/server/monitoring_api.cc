@@ -164,8 +164,12 @@ HttpResponse feedback(OrchardService& service, const std::vector<std::pair<Predi
   parsed.reserve(items.size());
   std::vector<std::size_t> positions;
   json unknown = json::array();
+  std::vector<PredictionId> ids;
+  ids.reserve(items.size());
+  for (const auto& item : items) ids.push_back(item.first);
+  const auto records = log.find_many(ids);
   for (std::size_t i = 0; i < items.size(); ++i) {
-    const auto record = log.find(items[i].first);
+    const auto& record = records[i];
     if (!record) {
       unknown.push_back(items[i].first.text());
       continue;
@@ -186,13 +190,13 @@ std::chrono::seconds window_of(const HttpRequest& request, std::chrono::seconds 
   return text.empty() ? fallback : parse_duration(text, "window");
 }
 
-// Labelled predictions of an endpoint (live arms only: shadows cannot get feedback) in a window.
+// Labelled predictions of an endpoint in a window: live arms', and shadows' (labelled through the live
+// prediction they shadowed).
 std::vector<PredictionRecord> labelled_rows(PredictionLog& log, const std::string& endpoint, std::chrono::seconds window) {
   PredictionQuery query;
   query.endpoint = endpoint;
   query.since_ms = unix_ms_now() - window.count() * 1000;
   query.labelled_only = true;
-  query.include_shadows = false;
   query.with_inputs = false;
   query.limit = 200000;
   return log.search(query);
@@ -276,6 +280,7 @@ json prediction_json(const PredictionRecord& record, const std::vector<std::stri
               {"model", record.model}, {"version", record.version}, {"arm", record.arm}, {"artifact_sha256", record.artifact_sha256},
               {"raw", record.raw}, {"inputs", inputs}, {"outputs", outputs}, {"latency_us", record.latency_us},
               {"request_id", record.request_id}, {"traceparent", record.traceparent}, {"caller", record.caller}};
+  if (record.shadow_of) out["shadow_of"] = record.shadow_of->text();
   if (record.label) out["feedback"] = {{"label", *record.label}, {"received", iso_time_ms(record.label_time_ms)}};
   return out;
 }

@@ -56,6 +56,7 @@ void OrchardService::record(const std::shared_ptr<const PredictionContext>& trac
   entry.ids = result.prediction_ids.data();
   entry.rows = request.rows.data();
   entry.outputs = result.values.data();
+  entry.origins = request.origins.size() == request.count && request.count ? request.origins.data() : nullptr;
   entry.rows_count = request.count;
   entry.num_features_count = trace->predictor->num_features();
   entry.width = result.width;
@@ -94,8 +95,7 @@ std::vector<QualityGroup> OrchardService::recent_quality(std::chrono::seconds wi
   if (now - quality_at_ < std::chrono::seconds(15) && quality_at_ != std::chrono::steady_clock::time_point{}) return quality_cache_;
   PredictionQuery query;
   query.since_ms = unix_ms_now() - std::chrono::duration_cast<std::chrono::milliseconds>(window).count();
-  query.labelled_only = true;
-  query.include_shadows = false;
+  query.labelled_only = true;  // shadows included: they are labelled through the live rows they shadowed
   query.with_inputs = false;
   query.limit = 100000;
   quality_cache_ = live_quality(log_->search(query), [this](const std::string& m, std::int64_t v) { return task_of(m, v); }, false);
@@ -163,7 +163,9 @@ InferResult OrchardService::execute(const Routed& routed, const InferRequest& re
   }
   if (routed.endpoint && !routed.endpoint->shadows.empty() && shadows_.has_room(request.count * routed.endpoint->shadows.size())) {
     const Model& primary = routed.version->predictor->model();
-    auto shared = std::make_shared<const InferRequest>(request);
+    auto copy = std::make_shared<InferRequest>(request);
+    copy->origins = result.prediction_ids;  // feedback on a live row labels its shadows' rows too
+    std::shared_ptr<const InferRequest> shared = std::move(copy);
     for (std::size_t s = 0; s < routed.endpoint->shadows.size(); ++s) {
       const auto& shadow = routed.endpoint->shadows[s];
       const auto& trace = routed.endpoint->shadow_traces[s];
@@ -181,6 +183,10 @@ InferResult OrchardService::execute(const Routed& routed, const InferRequest& re
       auto remapped = std::make_shared<InferRequest>();
       remapped->count = request.count;
       remapped->raw = request.raw;
+      remapped->origins = result.prediction_ids;
+      remapped->request_id = request.request_id;
+      remapped->traceparent = request.traceparent;
+      remapped->caller = request.caller;
       const std::size_t pf = static_cast<std::size_t>(primary.num_features()), of = static_cast<std::size_t>(other.num_features());
       remapped->rows.assign(request.count * of, std::nan(""));
       for (std::size_t f = 0; f < of; ++f) {

@@ -12,7 +12,8 @@ namespace {
 static_assert(std::endian::native == std::endian::little, "blocks store the machine's doubles as little-endian bytes");
 
 constexpr std::uint32_t kMagic = 0x3142524f;  // "ORB1"
-constexpr std::size_t kHeaderBytes = 16;
+constexpr std::size_t kHeaderBytes = 24;
+constexpr std::uint32_t kHasOrigins = 1;
 constexpr std::size_t kIdBytes = sizeof(PredictionId);
 constexpr std::size_t kMaxTextBytes = 0xffff;  // the log cuts texts far below this (1 KiB)
 
@@ -42,12 +43,14 @@ std::uint16_t get_u16(std::string_view in, std::size_t at) {
 void encode_block(const BlockRow* rows, std::size_t count, std::string& ids, std::string& data) {
   const std::size_t nf = count ? static_cast<std::size_t>(rows[0].entry->num_features()) : 0;
   const std::size_t width = count ? static_cast<std::size_t>(rows[0].entry->width) : 0;
+  const bool has_origins = count && rows[0].entry->origins;
   std::size_t text_bytes = 0;
   for (std::size_t i = 0; i < count; ++i) {
     const PredictionView& e = *rows[i].entry;
     text_bytes += 4 + std::min(e.request_id.size(), kMaxTextBytes) + std::min(e.traceparent.size(), kMaxTextBytes) + e.caller.size();
   }
-  const std::size_t inputs_at = kHeaderBytes;
+  const std::size_t origins_at = kHeaderBytes;
+  const std::size_t inputs_at = origins_at + (has_origins ? count * kIdBytes : 0);
   const std::size_t outputs_at = inputs_at + count * nf * sizeof(double);
   const std::size_t latency_at = outputs_at + count * width * sizeof(double);
   const std::size_t raw_at = latency_at + count * sizeof(double);
@@ -60,11 +63,14 @@ void encode_block(const BlockRow* rows, std::size_t count, std::string& ids, std
   put_u32(data, 4, static_cast<std::uint32_t>(count));
   put_u32(data, 8, static_cast<std::uint32_t>(nf));
   put_u32(data, 12, static_cast<std::uint32_t>(width));
+  put_u32(data, 16, has_origins ? kHasOrigins : 0);
+  put_u32(data, 20, 0);
   std::size_t text_at = 0;
   for (std::size_t i = 0; i < count; ++i) {
     const PredictionView& e = *rows[i].entry;
     const std::size_t r = rows[i].row;
     std::memcpy(ids.data() + i * kIdBytes, e.ids[r].bytes.data(), kIdBytes);
+    if (has_origins) std::memcpy(data.data() + origins_at + i * kIdBytes, e.origins[r].bytes.data(), kIdBytes);
     if (nf) std::memcpy(data.data() + inputs_at + i * nf * sizeof(double), e.rows + r * nf, nf * sizeof(double));
     if (width) std::memcpy(data.data() + outputs_at + i * width * sizeof(double), e.outputs + r * width, width * sizeof(double));
     std::memcpy(data.data() + latency_at + i * sizeof(double), &e.latency_us, sizeof(double));
@@ -107,13 +113,17 @@ BlockReader::BlockReader(std::string_view ids, std::string_view data) : ids_(ids
   count_ = get_u32(data, 4);
   num_features_ = get_u32(data, 8);
   width_ = get_u32(data, 12);
+  const std::uint32_t flags = get_u32(data, 16);
+  if (flags & ~kHasOrigins) corrupt("unknown flags " + std::to_string(flags));
+  has_origins_ = (flags & kHasOrigins) != 0;
   if (ids.size() != count_ * kIdBytes) {
     corrupt(std::to_string(ids.size()) + " bytes of ids for " + std::to_string(count_) + " rows");
   }
   // Sizes come from the database: check them in 64 bits before any section is read.
-  const std::uint64_t per_row = std::uint64_t{num_features_} + width_ + 1;
+  const std::uint64_t per_row = std::uint64_t{num_features_} + width_ + 1 + (has_origins_ ? 2 : 0);
   if (count_ > data.size() / sizeof(double) / per_row) corrupt("its rows do not fit in its " + std::to_string(data.size()) + " bytes");
-  inputs_at_ = kHeaderBytes;
+  origins_at_ = kHeaderBytes;
+  inputs_at_ = origins_at_ + (has_origins_ ? count_ * kIdBytes : 0);
   outputs_at_ = inputs_at_ + count_ * num_features_ * sizeof(double);
   latency_at_ = outputs_at_ + count_ * width_ * sizeof(double);
   raw_at_ = latency_at_ + count_ * sizeof(double);
@@ -138,6 +148,21 @@ PredictionId BlockReader::id(std::size_t i) const {
   return id;
 }
 
+PredictionId BlockReader::origin(std::size_t i) const {
+  PredictionId id;
+  std::memcpy(id.bytes.data(), data_.data() + origins_at_ + i * kIdBytes, kIdBytes);
+  return id;
+}
+
+std::optional<std::size_t> BlockReader::find_origin(const PredictionId& origin) const {
+  if (!has_origins_) return std::nullopt;
+  // Linear: origins follow the shadow rows' order, which is the live rows' order only roughly.
+  for (std::size_t i = 0; i < count_; ++i) {
+    if (std::memcmp(data_.data() + origins_at_ + i * kIdBytes, origin.bytes.data(), kIdBytes) == 0) return i;
+  }
+  return std::nullopt;
+}
+
 double BlockReader::f64(std::size_t offset) const {
   double value;
   std::memcpy(&value, data_.data() + offset, sizeof value);
@@ -155,6 +180,7 @@ void BlockReader::fill(std::size_t i, PredictionRecord& record) const {
   record.outputs.resize(width_);
   if (width_) std::memcpy(record.outputs.data(), data_.data() + outputs_at_ + i * width_ * sizeof(double), width_ * sizeof(double));
   record.latency_us = latency_us(i);
+  record.shadow_of = has_origins_ ? std::optional<PredictionId>(origin(i)) : std::nullopt;
   const std::size_t begin = texts_at_ + (i ? get_u32(data_, text_end_at_ + (i - 1) * 4) : 0);
   const std::size_t end = texts_at_ + get_u32(data_, text_end_at_ + i * 4);
   const std::size_t rid_size = get_u16(data_, begin), tp_size = get_u16(data_, begin + 2);

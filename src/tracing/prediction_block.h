@@ -6,7 +6,8 @@
 //
 //   ids   the rows' 16-byte ids, increasing (a lookup is a binary search; feedback checks read only this)
 //   data  a little-endian layout, 8-byte aligned sections:
-//           u32 magic "ORB1", u32 count, u32 num_features, u32 width
+//           u32 magic "ORB1", u32 count, u32 num_features, u32 width, u32 flags, u32 zero
+//           16-byte origins[count]             (flags bit 0: shadow rows, the live prediction each shadows)
 //           f64 inputs[count * num_features]   (NaN = missing, as the model saw them)
 //           f64 outputs[count * width]
 //           f64 latency_us[count]              (the request's model time, repeated per row)
@@ -34,7 +35,8 @@ struct BlockRow {
   const PredictionId& id() const { return entry->ids[row]; }
 };
 
-// Encodes rows (of one context, num_features and width, sorted by id) into `ids` and `data`,
+// Encodes rows (of one context, num_features and width, all with origins or none, sorted by id) into
+// `ids` and `data`,
 // replacing their contents (their capacity is reused from block to block).
 void encode_block(const BlockRow* rows, std::size_t count, std::string& ids, std::string& data);
 
@@ -51,6 +53,10 @@ class BlockReader {
   PredictionId id(std::size_t i) const;
   std::optional<std::size_t> find(const PredictionId& id) const { return find_in_ids(ids_, id); }
   double latency_us(std::size_t i) const;
+  bool has_origins() const { return has_origins_; }
+  // Row i's origin (REQUIRES: has_origins()); and the first row whose origin is `origin`, if any.
+  PredictionId origin(std::size_t i) const;
+  std::optional<std::size_t> find_origin(const PredictionId& origin) const;
   // Fills the row-level fields of `record` (id, time, raw, inputs, outputs, latency and texts).
   void fill(std::size_t i, PredictionRecord& record) const;
 
@@ -59,7 +65,8 @@ class BlockReader {
 
   std::string_view ids_, data_;
   std::size_t count_ = 0, num_features_ = 0, width_ = 0;
-  std::size_t inputs_at_ = 0, outputs_at_ = 0, latency_at_ = 0, raw_at_ = 0, text_end_at_ = 0, texts_at_ = 0;
+  bool has_origins_ = false;
+  std::size_t origins_at_ = 0, inputs_at_ = 0, outputs_at_ = 0, latency_at_ = 0, raw_at_ = 0, text_end_at_ = 0, texts_at_ = 0;
 };
 
 }  // namespace orchard

@@ -11,7 +11,8 @@ constexpr std::uint64_t kEarlyWriteRows = 4096;  // write without waiting for th
 constexpr std::size_t kFailedBatchesKept = 1024;  // durable waiters look their ticket up here
 constexpr std::size_t kMaxTextBytes = 1024;       // request id, traceparent and caller are cut beyond this
 
-// How an entry sits in the ring: this header, then the ids, rows, outputs and texts, padded to 8 bytes.
+// How an entry sits in the ring: this header, then the ids, the origins (shadow rows), rows, outputs and
+// texts, padded to 8 bytes.
 struct SlotHeader {
   std::uint64_t bytes;  // the whole slot; 0 marks the end of the ring's used space (continue at its start)
   const PredictionContext* context;
@@ -19,7 +20,7 @@ struct SlotHeader {
   double latency_us;
   std::uint32_t num_features, width;
   std::uint16_t request_id_size, traceparent_size, caller_size;
-  std::uint8_t raw, durable;
+  std::uint8_t raw, durable, has_origins;
 };
 static_assert(sizeof(SlotHeader) % 8 == 0, "slots stay 8-byte aligned");
 
@@ -29,7 +30,7 @@ std::string_view cut(std::string_view text) { return text.substr(0, std::min(tex
 
 std::size_t slot_bytes(const PredictionView& e) {
   const std::size_t count = e.count();
-  return padded(sizeof(SlotHeader) + count * sizeof(PredictionId) +
+  return padded(sizeof(SlotHeader) + count * sizeof(PredictionId) * (e.origins ? 2 : 1) +
                 count * (static_cast<std::size_t>(e.num_features()) + static_cast<std::size_t>(e.width)) * sizeof(double) +
                 cut(e.request_id).size() + cut(e.traceparent).size() + cut(e.caller).size());
 }
@@ -49,6 +50,7 @@ void write_slot(std::byte* at, const PredictionView& e, std::size_t bytes) {
   header.caller_size = static_cast<std::uint16_t>(caller.size());
   header.raw = e.raw;
   header.durable = e.durable;
+  header.has_origins = e.origins != nullptr;
   std::memcpy(at, &header, sizeof header);
   std::byte* p = at + sizeof header;
   auto put = [&p](const void* data, std::size_t n) {
@@ -56,6 +58,7 @@ void write_slot(std::byte* at, const PredictionView& e, std::size_t bytes) {
     p += n;
   };
   put(e.ids, e.count() * sizeof(PredictionId));
+  if (e.origins) put(e.origins, e.count() * sizeof(PredictionId));
   put(e.rows, e.count() * header.num_features * sizeof(double));
   put(e.outputs, e.count() * header.width * sizeof(double));
   put(request_id.data(), request_id.size());
@@ -79,6 +82,10 @@ PredictionView read_slot(const std::byte* at) {
   // The slot is 8-byte aligned, and so are the ids (16 bytes each) and doubles that follow the header.
   v.ids = reinterpret_cast<const PredictionId*>(p);
   p += header.count * sizeof(PredictionId);
+  if (header.has_origins) {
+    v.origins = reinterpret_cast<const PredictionId*>(p);
+    p += header.count * sizeof(PredictionId);
+  }
   v.rows = reinterpret_cast<const double*>(p);
   p += header.count * header.num_features * sizeof(double);
   v.outputs = reinterpret_cast<const double*>(p);
@@ -179,6 +186,11 @@ void PredictionLog::flush() {
 std::optional<PredictionRecord> PredictionLog::find(const PredictionId& id) {
   flush();
   return sink_->find(id);
+}
+
+std::vector<std::optional<PredictionRecord>> PredictionLog::find_many(const std::vector<PredictionId>& ids) {
+  flush();
+  return sink_->find_many(ids);
 }
 
 std::vector<PredictionRecord> PredictionLog::search(const PredictionQuery& query) {

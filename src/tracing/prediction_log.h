@@ -72,6 +72,7 @@ class PredictionLog {
   // Reads (everything enqueued before the call is written and observed first, so a prediction
   // answered a moment ago is found).
   std::optional<PredictionRecord> find(const PredictionId& id);
+  std::vector<std::optional<PredictionRecord>> find_many(const std::vector<PredictionId>& ids);
   std::vector<PredictionRecord> search(const PredictionQuery& query);
   std::vector<bool> add_feedback(const std::vector<Feedback>& items);
   std::vector<ArmTraffic> traffic(const std::string& endpoint, std::int64_t since_ms, std::int64_t until_ms);

@@ -34,6 +34,7 @@ struct PredictionView {
   const PredictionId* ids = nullptr;  // count(), increasing
   const double* rows = nullptr;       // count() * num_features, in the version's feature order, NaN = missing
   const double* outputs = nullptr;    // count() * width
+  const PredictionId* origins = nullptr;  // shadow rows: the live prediction each one shadows (count()); else nullptr
   std::size_t rows_count = 0;
   int num_features_count = 0;
   int width = 0;
@@ -54,6 +55,7 @@ struct PredictionEntry {
   std::vector<PredictionId> ids;  // one per row, increasing
   std::vector<double> rows;       // ids.size() * num_features, in the version's feature order, NaN = missing
   std::vector<double> outputs;    // ids.size() * width
+  std::vector<PredictionId> origins;  // shadow rows: the live prediction each one shadows; else empty
   int width = 0;
   bool raw = false;
   bool durable = false;
@@ -69,8 +71,8 @@ struct PredictionEntry {
     return ids.empty() ? 0 : static_cast<int>(rows.size() / ids.size());
   }
   PredictionView view() const {
-    return {context.get(), ids.data(), rows.data(), outputs.data(), ids.size(), num_features(), width, raw, durable,
-            latency_us, request_id, traceparent, caller};
+    return {context.get(), ids.data(), rows.data(), outputs.data(), origins.size() == ids.size() && !ids.empty() ? origins.data() : nullptr,
+            ids.size(), num_features(), width, raw, durable, latency_us, request_id, traceparent, caller};
   }
 };
 
@@ -93,6 +95,7 @@ struct PredictionRecord {
   std::vector<double> outputs;
   double latency_us = 0;
   std::string request_id, traceparent, caller;
+  std::optional<PredictionId> shadow_of;  // a shadow row: the live prediction it shadows (its label is this one's)
   std::optional<double> label;  // feedback, once given
   std::int64_t label_time_ms = 0;
 };

@@ -58,6 +58,13 @@ class PredictionSink {
   virtual void write(const std::vector<PredictionView>& batch, bool sync) = 0;
 
   virtual std::optional<PredictionRecord> find(const PredictionId& id) = 0;
+  // Several at once (a batch of feedback): one result per id, in order.
+  virtual std::vector<std::optional<PredictionRecord>> find_many(const std::vector<PredictionId>& ids) {
+    std::vector<std::optional<PredictionRecord>> out;
+    out.reserve(ids.size());
+    for (const PredictionId& id : ids) out.push_back(find(id));
+    return out;
+  }
   virtual std::vector<PredictionRecord> search(const PredictionQuery& query) = 0;
 
   // Attaches labels; returns, per item, whether its prediction exists (unknown ids are not stored).

@@ -204,12 +204,13 @@ void SqlPredictionSink::write(const std::vector<PredictionView>& batch, bool syn
 }
 
 void SqlPredictionSink::insert_blocks(std::vector<BlockRow>& rows, const std::map<const PredictionContext*, std::int64_t>& context_ids) {
-  // Rows of one context, feature count and output width go together, in id order (requests enqueue
-  // out of id order when threads race).
+  // Rows of one context, feature count, output width and kind (shadow rows carry origins) go
+  // together, in id order (requests enqueue out of id order when threads race).
   auto group_less = [](const BlockRow& a, const BlockRow& b) {
     if (a.entry->context != b.entry->context) return std::less<const PredictionContext*>()(a.entry->context, b.entry->context);
     if (a.entry->num_features() != b.entry->num_features()) return a.entry->num_features() < b.entry->num_features();
-    return a.entry->width < b.entry->width;
+    if (a.entry->width != b.entry->width) return a.entry->width < b.entry->width;
+    return a.entry->origins == nullptr && b.entry->origins != nullptr;
   };
   std::sort(rows.begin(), rows.end(), [&](const BlockRow& a, const BlockRow& b) {
     if (group_less(a, b)) return true;
@@ -301,15 +302,21 @@ void SqlPredictionSink::attach_labels(std::vector<PredictionRecord>& records) {
   }
 }
 
-std::optional<PredictionRecord> SqlPredictionSink::find(const PredictionId& id) {
+std::optional<PredictionRecord> SqlPredictionSink::find(const PredictionId& id) { return std::move(find_many({id})[0]); }
+
+std::vector<std::optional<PredictionRecord>> SqlPredictionSink::find_many(const std::vector<PredictionId>& ids) {
   std::lock_guard lock(mutex_);
-  BlockCache cache;
-  const auto where = locate(id, cache);
-  if (!where) return std::nullopt;
-  std::vector<PredictionRecord> records(1);
-  fill_record(cache.at(where->first), where->second, records[0]);
-  attach_labels(records);
-  return std::move(records[0]);
+  BlockCache cache;  // neighbouring ids are usually in one block: it is read once
+  std::vector<std::optional<PredictionRecord>> out(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto where = locate(ids[i], cache);
+    if (!where) continue;
+    std::vector<PredictionRecord> one(1);
+    fill_record(cache.at(where->first), where->second, one[0]);
+    attach_labels(one);
+    out[i] = std::move(one[0]);
+  }
+  return out;
 }
 
 std::vector<PredictionRecord> SqlPredictionSink::search(const PredictionQuery& query) {
@@ -414,24 +421,29 @@ std::vector<PredictionRecord> SqlPredictionSink::search_labelled(const Predictio
   return found;
 }
 
+void SqlPredictionSink::store_label(const LoadedBlock& block, std::size_t row, double label, std::int64_t received_ms) {
+  PredictionRecord record;
+  block.reader->fill(row, record);
+  db_->query("INSERT INTO prediction_labels (id, context, raw, outputs, label, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+             "ON CONFLICT (id) DO UPDATE SET label = excluded.label, received_ms = excluded.received_ms",
+             {id_param(record.id), block.context, std::int64_t{record.raw},
+              SqlBlobView{record.outputs.data(), record.outputs.size() * sizeof(double)}, label, received_ms});
+}
+
 std::vector<bool> SqlPredictionSink::add_feedback(const std::vector<Feedback>& items) {
   std::lock_guard lock(mutex_);
   std::vector<bool> found(items.size(), false);
   const std::int64_t now = unix_ms_now();
-  BlockCache cache;
+  BlockCache cache, shadow_cache;
   begin();
   try {
     for (std::size_t i = 0; i < items.size(); ++i) {
       const auto where = locate(items[i].id, cache);
       if (!where) continue;
       const LoadedBlock& block = cache.at(where->first);
-      PredictionRecord row;
-      block.reader->fill(where->second, row);
-      db_->query("INSERT INTO prediction_labels (id, context, raw, outputs, label, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                 "ON CONFLICT (id) DO UPDATE SET label = excluded.label, received_ms = excluded.received_ms",
-                 {id_param(items[i].id), block.context, std::int64_t{row.raw},
-                  SqlBlobView{row.outputs.data(), row.outputs.size() * sizeof(double)}, items[i].label, now});
+      store_label(block, where->second, items[i].label, now);
       found[i] = true;
+      if (!block.reader->has_origins()) label_shadows(block.context, items[i].id, items[i].label, now, shadow_cache);
     }
     db_->commit();
   } catch (...) {
@@ -439,6 +451,28 @@ std::vector<bool> SqlPredictionSink::add_feedback(const std::vector<Feedback>& i
     throw;
   }
   return found;
+}
+
+void SqlPredictionSink::label_shadows(std::int64_t live_context, const PredictionId& live_id, double label, std::int64_t received_ms,
+                                      BlockCache& cache) {
+  // The shadows of the live row's endpoint, if it has any (most have none: no query then).
+  const ContextInfo* live = context_info(live_context);
+  if (!live) return;
+  std::vector<std::int64_t> shadow_contexts;
+  for (const auto& [id, c] : context_infos_) {
+    if (c.endpoint == live->endpoint && c.arm.rfind("shadow:", 0) == 0) shadow_contexts.push_back(id);
+  }
+  if (shadow_contexts.empty()) return;
+  // A shadow row is recorded after the live one, within kShadowWindowMs: its blocks end after the live
+  // id and start before the window closes.
+  std::vector<SqlParam> params{id_param(live_id), id_param(id_of_ms(live_id.unix_ms() + kShadowWindowMs)),
+                               id_param(id_of_ms(live_id.unix_ms() - kMaxBlockSpanMs))};
+  const std::string sql = "SELECT block FROM prediction_blocks WHERE first_id >= ?3 AND first_id <= ?2 AND last_id > ?1" +
+                          context_filter(std::optional<std::vector<std::int64_t>>(shadow_contexts), params);
+  for (const SqlRow& row : db_->query(sql, params)) {
+    const LoadedBlock& block = load_block(integer_of(row[0]), cache);
+    if (const auto shadow_row = block.reader->find_origin(live_id)) store_label(block, *shadow_row, label, received_ms);
+  }
 }
 
 std::vector<ArmTraffic> SqlPredictionSink::traffic(const std::string& endpoint, std::int64_t since_ms, std::int64_t until_ms) {

@@ -10,7 +10,9 @@
 //                        last id): a time range is a range of blocks, and an id is found among the
 //                        blocks that start at most kMaxBlockSpanMs before it.
 //   prediction_labels    the label given later for a prediction id, with the row's context and outputs
-//                        copied beside it, so live quality reads labelled rows without opening blocks
+//                        copied beside it, so live quality reads labelled rows without opening blocks.
+//                        A label for a live row also labels the rows its shadows answered for it
+//                        (shadow rows keep the live id they shadow), so shadows get live quality too.
 // Retention removes whole blocks: a row outlives the age limit by at most kMaxBlockSpanMs.
 // Databases written by earlier versions (one row per prediction in prediction_rows and
 // prediction_feedback) are converted into blocks when opened.
@@ -33,6 +35,9 @@ class SqlPredictionSink final : public PredictionSink {
   static constexpr std::size_t kMaxBlockRows = 1024;
   static constexpr std::size_t kMaxBlockBytes = std::size_t{1} << 20;  // of inputs and outputs
   static constexpr std::int64_t kMaxBlockSpanMs = 1000;
+  // Feedback on a live prediction labels its shadows' rows too (they answered the same input), if
+  // they were recorded within this time of it (the shadow queue is bounded: normally milliseconds).
+  static constexpr std::int64_t kShadowWindowMs = 60000;
 
   explicit SqlPredictionSink(std::unique_ptr<SqlDatabase> db);
   ~SqlPredictionSink() override;
@@ -42,6 +47,7 @@ class SqlPredictionSink final : public PredictionSink {
 
   void write(const std::vector<PredictionView>& batch, bool sync) override;
   std::optional<PredictionRecord> find(const PredictionId& id) override;
+  std::vector<std::optional<PredictionRecord>> find_many(const std::vector<PredictionId>& ids) override;
   std::vector<PredictionRecord> search(const PredictionQuery& query) override;
   std::vector<bool> add_feedback(const std::vector<Feedback>& items) override;
   std::vector<ArmTraffic> traffic(const std::string& endpoint, std::int64_t since_ms, std::int64_t until_ms) override;
@@ -75,6 +81,8 @@ class SqlPredictionSink final : public PredictionSink {
   std::optional<std::pair<std::int64_t, std::size_t>> locate(const PredictionId& id, BlockCache& cache);
   void fill_record(const LoadedBlock& block, std::size_t row, PredictionRecord& record);
   void attach_labels(std::vector<PredictionRecord>& records);
+  void store_label(const LoadedBlock& block, std::size_t row, double label, std::int64_t received_ms);
+  void label_shadows(std::int64_t live_context, const PredictionId& live_id, double label, std::int64_t received_ms, BlockCache& cache);
   std::vector<PredictionRecord> search_blocks(const PredictionQuery& query, const std::optional<std::vector<std::int64_t>>& contexts);
   std::vector<PredictionRecord> search_labelled(const PredictionQuery& query, const std::optional<std::vector<std::int64_t>>& contexts);
   std::uint64_t delete_blocks_through(const std::string& last_id, bool inclusive);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -67,6 +68,40 @@ TEST(Tracing, ShadowCallsAreLoggedAsShadows) {
   for (const auto& record : found) EXPECT_EQ(record["version"], record["arm"] == "1" ? 1 : 2);
   EXPECT_NE(found[0]["id"], found[1]["id"]);
   EXPECT_EQ(json::parse(client.get("/api/v1/predictions?endpoint=churn&shadows=0").body)["count"], 1);
+  EXPECT_EQ(server.stop(), 0);
+}
+
+TEST(Tracing, FeedbackOnALivePredictionLabelsWhatItsShadowsAnswered) {
+  testing::ServerProcess server({"--poll-seconds", "3600"});
+  testing::HttpClient client(server.port());
+  ASSERT_EQ(client.put("/api/v1/endpoints/churn", R"({"model": "churn", "arms": [{"target": "1"}], "shadows": ["@staging"]})").status, 200);
+  const auto answer = client.post("/endpoints/churn/invocations", R"({"instances": [[56, 9.67, 103.9, 4, 0, 1], [40, 43.4, 42.6, 4, 3, 2]]})");
+  ASSERT_EQ(answer.status, 200);
+  const auto ids = json::parse(answer.body)["prediction_ids"];
+  // The shadow answers off the request's path: wait until both of its rows are logged.
+  json shadow_rows;
+  for (int i = 0; i < 100 && shadow_rows.size() < 2; ++i) {
+    shadow_rows = json::parse(client.get("/api/v1/predictions?endpoint=churn&arm=shadow:2").body)["predictions"];
+    if (shadow_rows.size() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(shadow_rows.size(), 2u);
+  std::set<std::string> shadowed{shadow_rows[0]["shadow_of"], shadow_rows[1]["shadow_of"]};
+  EXPECT_EQ(shadowed, (std::set<std::string>{ids[0], ids[1]})) << "each shadow row names the live prediction it shadowed";
+
+  // Labels go to the live ids the client saw; the shadow rows get them too.
+  ASSERT_EQ(client.post("/api/v1/feedback", json{{"items", {{{"id", ids[0]}, {"label", 1}}, {{"id", ids[1]}, {"label", 0}}}}}.dump()).status, 200);
+  for (const auto& row : json::parse(client.get("/api/v1/predictions?endpoint=churn&arm=shadow:2").body)["predictions"]) {
+    ASSERT_TRUE(row.contains("feedback")) << row.dump();
+    EXPECT_EQ(row["feedback"]["label"], row["shadow_of"] == ids[0] ? 1 : 0);
+  }
+  const auto quality = json::parse(client.get("/api/v1/endpoints/churn/quality").body);
+  std::map<std::string, int> labelled;
+  for (const auto& arm : quality["arms"]) labelled[arm["arm"]] = arm["labelled"];
+  EXPECT_EQ(labelled, (std::map<std::string, int>{{"1", 2}, {"shadow:2", 2}})) << quality.dump();
+  const auto report = json::parse(client.get("/api/v1/endpoints/churn/report").body);
+  ASSERT_EQ(report["shadows"].size(), 1u);
+  EXPECT_EQ(report["shadows"][0]["quality"]["labelled"], 2) << report.dump();
+  EXPECT_EQ(report["shadows"][0]["verdict"]["outcome"], "not_enough_data");
   EXPECT_EQ(server.stop(), 0);
 }
 

@@ -97,6 +97,25 @@ TEST(PredictionBlockTest, AnEmptyBlockAndRowsWithoutFeaturesEncode) {
   EXPECT_EQ(record.caller, "");
 }
 
+TEST(PredictionBlockTest, ShadowRowsKeepTheLiveIdsTheyShadow) {
+  std::vector<PredictionEntry> entries;
+  entries.push_back(entry(3, 2, 1, "10.0.0.1"));
+  entries[0].origins.resize(3);
+  new_prediction_ids(entries[0].origins.data(), 3);
+  const Encoded block = encode(views_of(entries));
+  const BlockReader reader(block.ids, block.data);
+  ASSERT_TRUE(reader.has_origins());
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(reader.origin(i), entries[0].origins[i]);
+    EXPECT_EQ(reader.find_origin(entries[0].origins[i]), i);
+    PredictionRecord record;
+    reader.fill(i, record);
+    EXPECT_EQ(record.shadow_of, entries[0].origins[i]);
+    EXPECT_EQ(record.inputs[1], entries[0].rows[i * 2 + 1]);
+  }
+  EXPECT_FALSE(reader.find_origin(entries[0].ids[0]));
+}
+
 TEST(PredictionBlockTest, DamagedBlocksAreRefusedNotRead) {
   std::vector<PredictionEntry> entries;
   entries.push_back(entry(4, 3, 1, "10.0.0.1"));

@@ -328,6 +328,39 @@ TEST_P(SqlPredictionSinkTest, ALogOfOneRowPerPredictionIsConvertedIntoBlocks) {
   EXPECT_EQ(sink_->search(all).size(), 3u);
 }
 
+TEST_P(SqlPredictionSinkTest, ALabelForALiveRowLabelsTheRowsItsShadowsAnswered) {
+  std::vector<PredictionEntry> live;
+  live.push_back(entry(context("churn", 1, "1"), 3));
+  live.push_back(entry(context("other", 1, "1"), 1));
+  sink_->write(views_of(live), false);
+  // Shadows record later, with ids of their own and the live ids they shadowed; another endpoint's
+  // shadow of the same version must not be labelled.
+  std::vector<PredictionEntry> shadows;
+  shadows.push_back(entry(context("churn", 2, "shadow:2"), 3));
+  shadows.back().origins = live[0].ids;
+  shadows.push_back(entry(context("other", 2, "shadow:2"), 1));
+  shadows.back().origins = live[1].ids;
+  sink_->write(views_of(shadows), false);
+  const auto shadow = sink_->find(shadows[0].ids[1]);
+  ASSERT_TRUE(shadow && shadow->shadow_of);
+  EXPECT_EQ(*shadow->shadow_of, live[0].ids[1]);
+  EXPECT_FALSE(sink_->find(live[0].ids[1])->shadow_of);
+
+  EXPECT_EQ(sink_->add_feedback({{live[0].ids[1], 1.0}, {live[0].ids[2], 0.0}}), (std::vector<bool>{true, true}));
+  EXPECT_EQ(sink_->find(shadows[0].ids[1])->label, 1.0);
+  EXPECT_EQ(sink_->find(shadows[0].ids[2])->label, 0.0);
+  EXPECT_FALSE(sink_->find(shadows[0].ids[0])->label);
+  EXPECT_FALSE(sink_->find(shadows[1].ids[0])->label);
+  PredictionQuery labelled;
+  labelled.labelled_only = true;
+  labelled.with_inputs = false;
+  labelled.arm = "shadow:2";
+  const auto rows = sink_->search(labelled);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].version, 2);
+  EXPECT_EQ(rows[0].label, 0.0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SqlPredictionSinkTest, ::testing::Values(Backend{"Sqlite", false}, Backend{"Postgres", true}),
                          [](const ::testing::TestParamInfo<Backend>& info) { return std::string(info.param.name); });
 

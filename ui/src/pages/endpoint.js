@@ -290,7 +290,11 @@ function reportPanel(ctx, container, name) {
         report.shadows?.length ? h('div', null, h('h3', null, 'Shadows'), table([
           {label: 'Shadow', cell: s => chip(s.arm)}, {label: 'Version', cell: s => `v${s.version}`},
           {label: 'Rows', class: 'num', cell: s => num(s.rows)}, {label: 'p50', class: 'num', cell: s => micros(s.latency_us?.p50)},
-          {label: 'p99', class: 'num', cell: s => micros(s.latency_us?.p99)}], report.shadows)) : null);
+          {label: 'p99', class: 'num', cell: s => micros(s.latency_us?.p99)},
+          {label: 'Labelled', class: 'num', cell: s => num(s.quality?.labelled ?? 0)},
+          {label: metric, class: 'num', cell: s => num(s.compared_metric, 4)},
+          {label: 'Versus control', cell: s => s.verdict ? `${s.verdict.text}${s.verdict.p_value !== undefined ? ` (p = ${num(s.verdict.p_value, 4)})` : ''}` : '—'},
+        ], report.shadows, {testid: 'report-shadows'})) : null);
     } catch (e) {
       if (ctx.alive()) fill(body, errorBox(e));
     }
