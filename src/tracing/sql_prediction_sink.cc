@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iostream>
 #include <set>
 
 #include "common/error.h"
@@ -625,6 +626,9 @@ void SqlPredictionSink::convert_legacy_tables() {
   const auto exists = db_->query(postgres_ ? "SELECT 1 FROM information_schema.tables WHERE table_name = 'prediction_rows' AND table_schema = current_schema()"
                                            : "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'prediction_rows'");
   if (exists.empty()) return;
+  const auto legacy_rows = integer_of(db_->query("SELECT COUNT(*) FROM prediction_rows")[0][0]);
+  std::cerr << "orchard: converting the prediction log in " << db_->location() << " to blocks (" << legacy_rows
+            << " records; about 5 s per million)\n";
   // Rows in id order, a chunk at a time, each written as an entry of its own: write() packs them into
   // blocks exactly as it would have. A conversion cut short starts over; the blocks it wrote then
   // conflict on their first id and are kept once.
