@@ -10,14 +10,14 @@ void SqliteDatabase::fail(const char* doing) const {
   const int code = sqlite3_extended_errcode(db_) & 0xff;
   const std::string message = sqlite3_errmsg(db_);
   if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
-    throw Error(ErrorKind::kIo, "the registry database is locked by another process (" + message + ")", path_,
+    throw Error(ErrorKind::kIo, "the database is locked by another process (" + message + ")", path_,
                 "the lock to be released; retry, or stop the other orchard process");
   }
   if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
-    throw Error(ErrorKind::kIo, "the registry database is damaged (" + message + ")", path_, "a valid SQLite database; restore it from a backup");
+    throw Error(ErrorKind::kIo, "the database is damaged (" + message + ")", path_, "a valid SQLite database; restore it from a backup");
   }
   if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_IOERR || code == SQLITE_FULL) {
-    throw Error(ErrorKind::kIo, "the registry database cannot be written (" + message + ")", path_, "a writable data folder with free space");
+    throw Error(ErrorKind::kIo, "the database cannot be written (" + message + ")", path_, "a writable data folder with free space");
   }
   throw Error(ErrorKind::kIo, std::string("database ") + doing + " failed: " + message, path_);
 }
@@ -28,7 +28,7 @@ SqliteDatabase::SqliteDatabase(const std::string& path, int busy_timeout_ms, int
     const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
-    throw Error(ErrorKind::kIo, "cannot open the registry database: " + message, path, "a writable data folder");
+    throw Error(ErrorKind::kIo, "cannot open the database: " + message, path, "a writable data folder");
   }
   sqlite3_busy_timeout(db_, busy_timeout_ms);
   sqlite3_extended_result_codes(db_, 1);

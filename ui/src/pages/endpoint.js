@@ -44,7 +44,7 @@ async function renderEndpoint(ctx, name) {
   if (!ctx.alive()) return;
   const current = stored || {
     model: served.model, arms: served.arms.map(a => ({target: a.target, weight: a.weight})),
-    sticky: served.sticky || '', shadows: served.shadows.map(String), trace: 'async'};
+    sticky: served.sticky || '', shadows: served.shadows.map(String), trace: served.trace || 'async'};
   const editorBox = h('div'), aliasBox = h('div'), reportBox = h('div'), messages = h('div', {'data-testid': 'endpoint-messages'});
   fill(ctx.root,
     h('h1', null, `Endpoint ${name}`),
@@ -57,7 +57,7 @@ async function renderEndpoint(ctx, name) {
       {label: 'Weight', class: 'num', cell: a => percent(a.weight, 1)},
     ], served.arms, {testid: 'served-arms'}),
       h('p', {class: 'muted'}, `Shadows: ${served.shadows.length ? served.shadows.map(s => 'v' + s).join(', ') : 'none'} · sticky key: ${served.sticky || 'none (each request drawn at random)'}`,
-        served.explicit_route ? ` · trace: ${current.trace || 'async'}` : ' · default route')),
+        served.explicit_route ? ` · trace: ${served.trace || current.trace || 'async'}` : ' · default route')),
     h('section', {class: 'card'}, h('h2', null, 'Routing'), editorBox),
     h('section', {class: 'card'}, h('h2', null, `Aliases of ${served.model}: promote and roll back`), aliasBox),
     h('section', {class: 'card'}, h('h2', null, 'A/B report'), reportBox));
