@@ -13,26 +13,13 @@
 
 #include "common/error.h"
 #include "engine/model.h"
+#include "support/tree_builders.h"
 
 namespace orchard {
 namespace {
 
-TreeNode split(std::int32_t feature, double threshold, std::int32_t left, std::int32_t right) {
-  TreeNode node;
-  node.kind = NodeKind::kNumerical;
-  node.feature = feature;
-  node.threshold = threshold;
-  node.left = left;
-  node.right = right;
-  return node;
-}
-
-TreeNode leaf(std::uint32_t index) {
-  TreeNode node;
-  node.kind = NodeKind::kLeaf;
-  node.leaf_index = index;
-  return node;
-}
+using testing::leaf;
+using testing::split;
 
 // Tree: node 0 splits on feature 0 -> node 1 (leaf 0), node 2 (split on feature 1 -> leaves 1, 2).
 Tree small_tree() {

@@ -13,26 +13,13 @@
 #include "engine/predictor.h"
 #include "formats/model_loader.h"
 #include "support/test_support.h"
+#include "support/tree_builders.h"
 
 namespace orchard {
 namespace {
 
-TreeNode split(std::int32_t feature, double threshold, std::int32_t left, std::int32_t right) {
-  TreeNode node;
-  node.kind = NodeKind::kNumerical;
-  node.feature = feature;
-  node.threshold = threshold;
-  node.left = left;
-  node.right = right;
-  return node;
-}
-
-TreeNode leaf(std::uint32_t index) {
-  TreeNode node;
-  node.kind = NodeKind::kLeaf;
-  node.leaf_index = index;
-  return node;
-}
+using testing::leaf;
+using testing::split;
 
 // `trees` copies of a three-leaf tree over two features, in the given precision.
 Model model_with(int trees, Precision precision) {

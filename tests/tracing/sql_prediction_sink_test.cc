@@ -47,6 +47,17 @@ PredictionEntry entry(const std::shared_ptr<const PredictionContext>& c, std::si
   return e;
 }
 
+// The ids of every page of a search, following the cursor.
+std::vector<PredictionId> every_page(PredictionSink& sink, PredictionQuery page) {
+  std::vector<PredictionId> seen;
+  for (;;) {
+    const auto rows = sink.search(page);
+    for (const auto& r : rows) seen.push_back(r.id);
+    if (rows.size() < page.limit) return seen;
+    page.before = rows.back().id;
+  }
+}
+
 struct Backend {
   const char* name;
   bool postgres;
@@ -124,13 +135,7 @@ TEST_P(SqlPredictionSinkTest, SearchesFilterAndPageNewestFirst) {
   // Pages of 4 through the 15 live churn rows: newest first, no row twice, none missed.
   PredictionQuery page = churn;
   page.limit = 4;
-  std::vector<PredictionId> seen;
-  for (;;) {
-    const auto rows = sink_->search(page);
-    for (const auto& r : rows) seen.push_back(r.id);
-    if (rows.size() < page.limit) break;
-    page.before = rows.back().id;
-  }
+  const std::vector<PredictionId> seen = every_page(*sink_, page);
   ASSERT_EQ(seen.size(), 15u);
   EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend()));
   EXPECT_EQ(std::set<PredictionId>(seen.begin(), seen.end()).size(), 15u);
@@ -244,14 +249,7 @@ TEST_P(SqlPredictionSinkTest, RowsEnqueuedOutOfOrderAndFarApartAreFoundAndSearch
   PredictionQuery page;
   page.since_ms = now - 600000;
   page.limit = 97;
-  std::vector<PredictionId> seen;
-  for (;;) {
-    const auto rows = sink_->search(page);
-    for (const auto& r : rows) seen.push_back(r.id);
-    if (rows.size() < page.limit) break;
-    page.before = rows.back().id;
-  }
-  EXPECT_EQ(seen, all) << "newest first, each row once, across blocks that overlap in time";
+  EXPECT_EQ(every_page(*sink_, page), all) << "newest first, each row once, across blocks that overlap in time";
   const auto arms = sink_->traffic("churn", now - 600000, now + 60000);
   ASSERT_EQ(arms.size(), 2u);
   EXPECT_EQ(arms[0].rows + arms[1].rows, all.size());
