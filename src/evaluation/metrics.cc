@@ -31,16 +31,6 @@ std::string row_text(std::size_t row) { return "row " + std::to_string(row); }
   throw Error(ErrorKind::kInvalidArgument, std::move(what), std::move(where), std::move(expected));
 }
 
-const char* task_name(TaskKind task) {
-  switch (task) {
-    case TaskKind::kBinary: return "binary";
-    case TaskKind::kMulticlass: return "multiclass";
-    case TaskKind::kRegression: return "regression";
-    case TaskKind::kRanking: return "ranking";
-  }
-  return "unknown";
-}
-
 void check_shapes(TaskKind task, const std::vector<double>& labels, const std::vector<double>& predictions,
                   int k, const std::vector<std::string>* groups) {
   const std::string task_text = std::string(task_name(task)) + " metrics";
@@ -323,6 +313,16 @@ std::vector<MetricValue> ranking_metrics(const std::vector<double>& labels, cons
 }
 
 }  // namespace
+
+const char* task_name(TaskKind task) {
+  switch (task) {
+    case TaskKind::kBinary: return "binary";
+    case TaskKind::kMulticlass: return "multiclass";
+    case TaskKind::kRegression: return "regression";
+    case TaskKind::kRanking: return "ranking";
+  }
+  return "unknown";
+}
 
 std::vector<MetricValue> compute_metrics(TaskKind task, const std::vector<double>& labels,
                                          const std::vector<double>& predictions, int k,

@@ -12,6 +12,9 @@ namespace orchard {
 
 enum class TaskKind { kBinary, kMulticlass, kRegression, kRanking };
 
+// "binary", "multiclass", "regression", "ranking": the task as users name it (CLI, API, messages).
+const char* task_name(TaskKind task);
+
 struct MetricValue {
   std::string name;       // e.g. "auc", "logloss", "ndcg@10"
   double value;           // NaN only for r2 with a single row (see below)

@@ -8,16 +8,6 @@
 
 namespace orchard {
 
-const char* task_name(TaskKind task) {
-  switch (task) {
-    case TaskKind::kBinary: return "binary";
-    case TaskKind::kMulticlass: return "multiclass";
-    case TaskKind::kRegression: return "regression";
-    case TaskKind::kRanking: return "ranking";
-  }
-  return "?";
-}
-
 namespace {
 
 // Scores one group's rows (already filtered to those the task can read).

@@ -42,6 +42,4 @@ std::vector<QualityGroup> live_quality(const std::vector<PredictionRecord>& labe
 // {"model", "version", ["arm"], "task", "labelled", "skipped", "metrics": {name: value}, ["note"]}
 nlohmann::json to_json(const QualityGroup& group);
 
-const char* task_name(TaskKind task);
-
 }  // namespace orchard
