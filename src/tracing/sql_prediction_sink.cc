@@ -343,19 +343,40 @@ std::vector<PredictionRecord> SqlPredictionSink::search_blocks(const PredictionQ
   // before the oldest of them, no later block can hold a newer row.
   std::optional<PredictionId> cursor;
   BlockCache cache;
+  // One query per context (or one for all): each reads its index in last-id order and stops at the
+  // page size; a single query with "context IN (...)" would sort every block in the range first.
+  std::vector<std::optional<std::int64_t>> per_context;
+  if (contexts) {
+    for (std::int64_t c : *contexts) per_context.emplace_back(c);
+  } else {
+    per_context.emplace_back(std::nullopt);
+  }
   for (bool more = true; more;) {
-    std::vector<SqlParam> params{id_param(range.lower), id_param(range.upper)};
-    std::string sql = "SELECT block, last_id FROM prediction_blocks WHERE last_id >= ?1 AND first_id < ?2";
-    sql += context_filter(contexts, params);
-    if (cursor) {
-      params.push_back(id_param(*cursor));
-      sql += " AND last_id < ?" + std::to_string(params.size());
+    std::vector<std::pair<std::string, std::int64_t>> page;  // (last id, block), from every context
+    more = false;
+    for (const auto& context : per_context) {
+      std::vector<SqlParam> params{id_param(range.lower), id_param(range.upper)};
+      std::string sql = "SELECT block, last_id FROM prediction_blocks WHERE last_id >= ?1 AND first_id < ?2";
+      if (context) {
+        params.emplace_back(*context);
+        sql += " AND context = ?" + std::to_string(params.size());
+      }
+      if (cursor) {
+        params.push_back(id_param(*cursor));
+        sql += " AND last_id < ?" + std::to_string(params.size());
+      }
+      const auto rows = db_->query(sql + " ORDER BY last_id DESC LIMIT " + std::to_string(kBlocksPerPage), params);
+      if (rows.size() == kBlocksPerPage) more = true;
+      for (const SqlRow& row : rows) page.emplace_back(decode_blob(db_->dialect(), text_of(row[1])), integer_of(row[0]));
     }
-    sql += " ORDER BY last_id DESC LIMIT " + std::to_string(kBlocksPerPage);
-    const auto blocks = db_->query(sql, params);
-    more = blocks.size() == kBlocksPerPage;
-    for (const SqlRow& row : blocks) {
-      const auto last = PredictionId::from_raw(decode_blob(db_->dialect(), text_of(row[1])));
+    // The newest kBlocksPerPage of them, in order; the rest come again below the cursor.
+    std::sort(page.begin(), page.end(), std::greater<>());
+    if (page.size() > kBlocksPerPage) {
+      page.resize(kBlocksPerPage);
+      more = true;
+    }
+    for (const auto& [last_raw, key] : page) {
+      const auto last = PredictionId::from_raw(last_raw);
       if (!last) continue;
       cursor = *last;
       if (const auto oldest_kept = trim(); oldest_kept && *last < *oldest_kept) {
@@ -363,7 +384,7 @@ std::vector<PredictionRecord> SqlPredictionSink::search_blocks(const PredictionQ
         break;
       }
       cache.clear();
-      const LoadedBlock& block = load_block(integer_of(row[0]), cache);
+      const LoadedBlock& block = load_block(key, cache);
       for (std::size_t i = 0; i < block.reader->count(); ++i) {
         const PredictionId id = block.reader->id(i);
         if (!range.holds(id)) continue;
@@ -466,9 +487,11 @@ void SqlPredictionSink::label_shadows(std::int64_t live_context, const Predictio
   if (shadow_contexts.empty()) return;
   // A shadow row is recorded after the live one, within kShadowWindowMs: its blocks end after the live
   // id and start before the window closes.
+  // Every bound is given on both columns, so that whichever index the planner picks scans ~a minute.
   std::vector<SqlParam> params{id_param(live_id), id_param(id_of_ms(live_id.unix_ms() + kShadowWindowMs)),
-                               id_param(id_of_ms(live_id.unix_ms() - kMaxBlockSpanMs))};
-  const std::string sql = "SELECT block FROM prediction_blocks WHERE first_id >= ?3 AND first_id <= ?2 AND last_id > ?1" +
+                               id_param(id_of_ms(live_id.unix_ms() - kMaxBlockSpanMs)),
+                               id_param(id_of_ms(live_id.unix_ms() + kShadowWindowMs + kMaxBlockSpanMs + 1))};
+  const std::string sql = "SELECT block FROM prediction_blocks WHERE first_id >= ?3 AND first_id <= ?2 AND last_id > ?1 AND last_id < ?4" +
                           context_filter(std::optional<std::vector<std::int64_t>>(shadow_contexts), params);
   for (const SqlRow& row : db_->query(sql, params)) {
     const LoadedBlock& block = load_block(integer_of(row[0]), cache);
@@ -491,7 +514,8 @@ std::vector<ArmTraffic> SqlPredictionSink::traffic(const std::string& endpoint, 
   // Blocks wholly inside the window count from their totals...
   {
     std::vector<SqlParam> params{id_param(range.lower), id_param(range.upper)};
-    const std::string sql = "SELECT context, SUM(rows), SUM(latency_sum) FROM prediction_blocks WHERE first_id >= ?1 AND last_id < ?2" +
+    const std::string sql = "SELECT context, SUM(rows), SUM(latency_sum) FROM prediction_blocks WHERE first_id >= ?1 AND last_id >= ?1 "
+                            "AND last_id < ?2" +
                             context_filter(contexts, params) + " GROUP BY context";
     for (const SqlRow& row : db_->query(sql, params)) {
       Totals& t = totals[integer_of(row[0])];
@@ -504,9 +528,9 @@ std::vector<ArmTraffic> SqlPredictionSink::traffic(const std::string& endpoint, 
   std::set<std::int64_t> counted;  // a short window may have one block across both edges
   for (const PredictionId& edge : {range.lower, range.upper}) {
     std::vector<SqlParam> params{id_param(id_of_ms(edge.unix_ms() - kMaxBlockSpanMs)), id_param(edge), id_param(range.lower),
-                                 id_param(range.upper)};
+                                 id_param(range.upper), id_param(id_of_ms(edge.unix_ms() + kMaxBlockSpanMs + 1))};
     const std::string sql = "SELECT block FROM prediction_blocks WHERE first_id >= ?1 AND first_id < ?2 AND last_id >= ?2 AND "
-                            "last_id >= ?3 AND first_id < ?4" + context_filter(contexts, params);
+                            "last_id < ?5 AND last_id >= ?3 AND first_id < ?4" + context_filter(contexts, params);
     for (const SqlRow& row : db_->query(sql, params)) {
       const std::int64_t key = integer_of(row[0]);
       if (!counted.insert(key).second) continue;
