@@ -1,6 +1,7 @@
 // The prediction log's writer: records per second into the SQLite sink (the target is
 // >= 50,000 records/s), async and durable, for single-row requests of 30 features (breast cancer's
-// shape) and for 100-row requests.
+// shape) and for 100-row requests; and what reading a million-row log costs (lookups by id, a
+// filtered page, feedback).
 //
 //   build/bench/orchard_prediction_log_bench [--benchmark_repetitions=3]
 #include <benchmark/benchmark.h>
@@ -103,6 +104,68 @@ void BM_PostgresSinkWrite(benchmark::State& state) {
   state.counters["records/s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_PostgresSinkWrite)->Args({1000, 0})->Args({1, 1})->Args({100, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Reads from a log of a million 30-feature rows of three endpoints, written in 1000-row group commits:
+// what blocks cost lookups by id, filtered searches and feedback.
+SqlPredictionSink& million_row_log(std::vector<PredictionId>& ids) {
+  static std::vector<PredictionId> all;
+  static std::unique_ptr<SqlPredictionSink> sink = [] {
+    auto s = SqlPredictionSink::open(fresh_path());
+    std::vector<std::shared_ptr<const PredictionContext>> contexts;
+    for (const char* endpoint : {"a", "b", "c"}) {
+      auto c = std::make_shared<PredictionContext>(*context(30));
+      c->endpoint = endpoint;
+      contexts.push_back(c);
+    }
+    for (int batch = 0; batch < 1000; ++batch) {
+      std::vector<PredictionEntry> entries;
+      for (int e = 0; e < 1000; ++e) entries.push_back(make_entry(contexts[static_cast<std::size_t>(e % 3)], 1, 30));
+      for (const auto& e : entries) all.push_back(e.ids[0]);
+      s->write(views_of(entries), false);
+    }
+    return s;
+  }();
+  ids = all;
+  return *sink;
+}
+
+void BM_SqliteSinkFind(benchmark::State& state) {
+  std::vector<PredictionId> ids;
+  SqlPredictionSink& sink = million_row_log(ids);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    if (!sink.find(ids[(i++ * 7919) % ids.size()])) state.SkipWithError("not found");
+  }
+}
+BENCHMARK(BM_SqliteSinkFind)->Unit(benchmark::kMicrosecond);
+
+void BM_SqliteSinkSearchNewestOfEndpoint(benchmark::State& state) {
+  std::vector<PredictionId> ids;
+  SqlPredictionSink& sink = million_row_log(ids);
+  PredictionQuery query;
+  query.endpoint = "b";
+  query.limit = 50;
+  for (auto _ : state) {
+    if (sink.search(query).size() != 50) state.SkipWithError("short page");
+  }
+}
+BENCHMARK(BM_SqliteSinkSearchNewestOfEndpoint)->Unit(benchmark::kMicrosecond);
+
+// A feedback batch of 100 labels for predictions made close together (labels usually arrive in the
+// order the predictions were made).
+void BM_SqliteSinkFeedback100(benchmark::State& state) {
+  std::vector<PredictionId> ids;
+  SqlPredictionSink& sink = million_row_log(ids);
+  std::size_t start = 0;
+  for (auto _ : state) {
+    std::vector<Feedback> items;
+    for (std::size_t k = 0; k < 100; ++k) items.push_back({ids[(start + k) % ids.size()], 1.0});
+    start = (start + 100003) % ids.size();
+    sink.add_feedback(items);
+  }
+  state.counters["labels/s"] = benchmark::Counter(static_cast<double>(state.iterations() * 100), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_SqliteSinkFeedback100)->Unit(benchmark::kMillisecond);
 
 // The whole log from a request thread's point of view: enqueue one single-row entry (the cost on
 // the request path), with the writer draining in the background.

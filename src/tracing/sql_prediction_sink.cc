@@ -25,9 +25,10 @@ CREATE TABLE IF NOT EXISTS prediction_contexts (
   UNIQUE (endpoint, model, version, artifact_sha256, arm)
 );
 CREATE TABLE IF NOT EXISTS prediction_blocks (
-  block INTEGER PRIMARY KEY, first_id BLOB NOT NULL UNIQUE, last_id BLOB NOT NULL, context INTEGER NOT NULL,
+  block INTEGER PRIMARY KEY, first_id BLOB NOT NULL, last_id BLOB NOT NULL, context INTEGER NOT NULL,
   rows INTEGER NOT NULL, latency_sum REAL NOT NULL, ids BLOB NOT NULL, data BLOB NOT NULL
 );
+CREATE UNIQUE INDEX IF NOT EXISTS prediction_blocks_span ON prediction_blocks (first_id, last_id);
 CREATE INDEX IF NOT EXISTS prediction_blocks_last ON prediction_blocks (last_id);
 CREATE INDEX IF NOT EXISTS prediction_blocks_context ON prediction_blocks (context, last_id);
 CREATE TABLE IF NOT EXISTS prediction_labels (
@@ -45,9 +46,10 @@ CREATE TABLE IF NOT EXISTS prediction_contexts (
   UNIQUE (endpoint, model, version, artifact_sha256, arm)
 );
 CREATE TABLE IF NOT EXISTS prediction_blocks (
-  block BIGSERIAL PRIMARY KEY, first_id BYTEA NOT NULL UNIQUE, last_id BYTEA NOT NULL, context BIGINT NOT NULL,
+  block BIGSERIAL PRIMARY KEY, first_id BYTEA NOT NULL, last_id BYTEA NOT NULL, context BIGINT NOT NULL,
   rows BIGINT NOT NULL, latency_sum DOUBLE PRECISION NOT NULL, ids BYTEA NOT NULL, data BYTEA NOT NULL
 );
+CREATE UNIQUE INDEX IF NOT EXISTS prediction_blocks_span ON prediction_blocks (first_id, last_id);
 ALTER TABLE prediction_blocks ALTER COLUMN ids SET STORAGE EXTERNAL;
 ALTER TABLE prediction_blocks ALTER COLUMN data SET STORAGE EXTERNAL;
 CREATE INDEX IF NOT EXISTS prediction_blocks_last ON prediction_blocks (last_id);
@@ -232,7 +234,7 @@ void SqlPredictionSink::insert_blocks(std::vector<BlockRow>& rows, const std::ma
     encode_block(rows.data() + begin, end - begin, block_ids_, block_data_);
     const PredictionId& last = rows[end - 1].id();
     db_->query("INSERT INTO prediction_blocks (first_id, last_id, context, rows, latency_sum, ids, data) "
-               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (first_id) DO NOTHING",
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (first_id, last_id) DO NOTHING",
                {SqlBlobView{first.id().bytes.data(), sizeof(PredictionId)}, SqlBlobView{last.bytes.data(), sizeof(PredictionId)},
                 context_ids.at(first.entry->context), static_cast<std::int64_t>(end - begin), latency_sum,
                 SqlBlobView{block_ids_.data(), block_ids_.size()}, SqlBlobView{block_data_.data(), block_data_.size()}});

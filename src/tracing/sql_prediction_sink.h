@@ -6,9 +6,10 @@
 //   prediction_contexts  one row per (endpoint, model, version, artifact, arm) that answered
 //   prediction_blocks    the rows themselves, packed (prediction_block.h): one database row per
 //                        context per group commit, up to kMaxBlockRows rows whose ids lie within
-//                        kMaxBlockSpanMs of each other. Indexed by first id, last id and (context,
-//                        last id): a time range is a range of blocks, and an id is found among the
-//                        blocks that start at most kMaxBlockSpanMs before it.
+//                        kMaxBlockSpanMs of each other. Indexed by (first id, last id), last id and
+//                        (context, last id): a time range is a range of blocks, and an id is found
+//                        among the blocks that start at most kMaxBlockSpanMs before it (the first
+//                        index answers that alone, without reading the blocks).
 //   prediction_labels    the label given later for a prediction id, with the row's context and outputs
 //                        copied beside it, so live quality reads labelled rows without opening blocks.
 //                        A label for a live row also labels the rows its shadows answered for it
