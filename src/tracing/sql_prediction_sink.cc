@@ -290,10 +290,24 @@ void SqlPredictionSink::fill_record(const LoadedBlock& block, std::size_t row, P
 
 void SqlPredictionSink::attach_labels(std::vector<PredictionRecord>& records) {
   if (records.empty()) return;
-  auto [low, high] = std::minmax_element(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  // A page's ids by name (a page of a rare endpoint may span months, and a range would read every
+  // label given in between); many records, by their id range.
+  std::vector<SqlParam> params;
+  std::string sql = "SELECT id, label, received_ms FROM prediction_labels WHERE id ";
+  if (records.size() <= kLabelsPerPage / 8) {
+    sql += "IN (";
+    for (const PredictionRecord& record : records) {
+      params.push_back(id_param(record.id));
+      sql += (params.size() > 1 ? ",?" : "?") + std::to_string(params.size());
+    }
+    sql += ")";
+  } else {
+    auto [low, high] = std::minmax_element(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    params = {id_param(low->id), id_param(high->id)};
+    sql += ">= ?1 AND id <= ?2";
+  }
   std::map<std::string, std::pair<double, std::int64_t>> labels;
-  for (const SqlRow& row : db_->query("SELECT id, label, received_ms FROM prediction_labels WHERE id >= ?1 AND id <= ?2",
-                                      {id_param(low->id), id_param(high->id)})) {
+  for (const SqlRow& row : db_->query(sql, params)) {
     labels[decode_blob(db_->dialect(), text_of(row[0]))] = {number_of(row[1]), integer_of(row[2])};
   }
   if (labels.empty()) return;
