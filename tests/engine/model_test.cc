@@ -9,10 +9,12 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "common/error.h"
 #include "engine/model.h"
+#include "support/expectations.h"
 #include "support/tree_builders.h"
 
 namespace orchard {
@@ -41,25 +43,14 @@ Model valid_model() {
   return model;
 }
 
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << text << "\" does not contain \"" << part << "\"";
-}
+using testing::Contains;
 
 // validate must throw Error(kInvalidModel) whose message names "model.json"; returns the message.
 std::string refusal(const Model& model) {
-  try {
-    model.validate("model.json");
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kInvalidModel) << e.what();
-    EXPECT_TRUE(Contains(e.what(), "model.json"));
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw something other than orchard::Error: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "validated";
-  return {};
+  const std::optional<Error> e = testing::invalid_model_error([&] { model.validate("model.json"); }, "validated");
+  if (!e) return {};
+  EXPECT_TRUE(Contains(e->what(), "model.json"));
+  return e->what();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -22,10 +21,17 @@
 #include "engine/predictor.h"
 #include "formats/lightgbm_text.h"
 #include "formats/model_loader.h"
+#include "support/expectations.h"
+#include "support/predictions.h"
 #include "support/test_support.h"
 
 namespace orchard {
 namespace {
+
+using testing::Contains;
+using testing::predict_row;
+using testing::read_fixture_model;
+using testing::refusal;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -135,27 +141,6 @@ struct LgbModel {
 
 Model load(const std::string& text, const std::string& where = "tiny.txt") { return LightgbmTextLoader().load(text, where); }
 
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << text << "\" does not contain \"" << part << "\"";
-}
-
-// Runs `load_fn`, which must throw Error(kInvalidModel); returns its message (empty after a failure).
-template <typename F>
-std::string refusal(F&& load_fn) {
-  try {
-    load_fn();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kInvalidModel) << e.what();
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw something other than orchard::Error: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "loaded without an error";
-  return {};
-}
-
 // Loads through the LightGBM loader directly; the message must name the file.
 std::string text_refusal(const LgbModel& model) {
   const std::string message = refusal([&] { load(model.text(), "bad_model.txt"); });
@@ -163,23 +148,10 @@ std::string text_refusal(const LgbModel& model) {
   return message;
 }
 
-std::vector<double> predict(const Model& model, std::vector<double> row, bool raw) {
-  const Predictor predictor(model, "test");
-  std::vector<double> out(static_cast<std::size_t>(predictor.num_values(raw)));
-  predictor.predict_row(row.data(), out.data(), raw);
-  return out;
-}
-
 std::vector<std::uint32_t> categories_of(const Tree& tree, const TreeNode& node) {
   return {tree.categories.begin() + node.category_begin, tree.categories.begin() + node.category_begin + node.category_count};
 }
 
-std::string read_fixture(const std::string& relative) {
-  std::ifstream in(*testing::fixtures_dir() + "/models/" + relative, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // ---------------------------------------------------------------------------------------------
 // The IR of the tiny model.
@@ -371,10 +343,10 @@ TEST(LightgbmTextLoader, TinyModelPredictions) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
-    const auto raw = predict(model, {c.a, c.b, c.c, c.d}, true);
+    const auto raw = predict_row(model, {c.a, c.b, c.c, c.d}, true);
     ASSERT_EQ(raw.size(), 1u);
     EXPECT_NEAR(raw[0], c.raw, 1e-12);
-    const auto p = predict(model, {c.a, c.b, c.c, c.d}, false);
+    const auto p = predict_row(model, {c.a, c.b, c.c, c.d}, false);
     EXPECT_NEAR(p[0], 1.0 / (1.0 + std::exp(-2.0 * c.raw)), 1e-12);
   }
 }
@@ -382,7 +354,7 @@ TEST(LightgbmTextLoader, TinyModelPredictions) {
 TEST(LightgbmTextLoader, CategoricalPredictions) {
   const Model model = load(LgbModel().text());
   // Tree 0 gives 0.1 for a = -1 and tree 2 gives 0.5 for d = 0; tree 1 decides the rest.
-  auto tree1 = [&](double c) { return predict(model, {-1.0, 0.0, c, 0.0}, true)[0] - 0.6; };
+  auto tree1 = [&](double c) { return predict_row(model, {-1.0, 0.0, c, 0.0}, true)[0] - 0.6; };
   EXPECT_NEAR(tree1(1.0), 1.0, 1e-12);
   EXPECT_NEAR(tree1(5.0), 1.0, 1e-12);
   EXPECT_NEAR(tree1(32.0), 1.0, 1e-12);
@@ -437,7 +409,7 @@ TEST(LightgbmTextLoader, PoissonPredictsExp) {
   set_field(m.header, "objective", "poisson");
   const Model model = load(m.text());
   const double raw = 0.1 + 1.0 + 0.5;
-  EXPECT_NEAR(predict(model, {0.0, 0.0, 5.0, kNaN}, false)[0], std::exp(raw), 1e-12);
+  EXPECT_NEAR(predict_row(model, {0.0, 0.0, 5.0, kNaN}, false)[0], std::exp(raw), 1e-12);
 }
 
 TEST(LightgbmTextLoader, UnsupportedObjectiveIsNamed) {
@@ -481,9 +453,9 @@ TEST(LightgbmTextLoader, MulticlassTreesCycleThroughGroups) {
   EXPECT_EQ(model.trees[0].nodes[0].kind, NodeKind::kLeaf);
   EXPECT_EQ(model.trees[0].depth(), 0);
 
-  const auto raw = predict(model, {0.0, 0.0, 0.0, 7.0}, true);  // tree 2: d = 7 > 5 -> -0.5
+  const auto raw = predict_row(model, {0.0, 0.0, 0.0, 7.0}, true);  // tree 2: d = 7 > 5 -> -0.5
   EXPECT_EQ(raw, (std::vector<double>{0.75, 0.0, 1.5}));
-  const auto p = predict(model, {0.0, 0.0, 0.0, 7.0}, false);
+  const auto p = predict_row(model, {0.0, 0.0, 0.0, 7.0}, false);
   const double sum = std::exp(0.75) + std::exp(0.0) + std::exp(1.5);
   EXPECT_NEAR(p[0], std::exp(0.75) / sum, 1e-12);
   EXPECT_NEAR(p[1], 1.0 / sum, 1e-12);
@@ -519,8 +491,8 @@ TEST(LightgbmTextLoader, AverageOutputDividesPredictionsByIterations) {
   EXPECT_EQ(model.average_divisor, 4.0);
   EXPECT_FALSE(model.raw_is_averaged);
   // d = 0: 0.5 + 3 + 0.5 + 1.5 = 5.5; the prediction is the average, raw the plain sum.
-  EXPECT_DOUBLE_EQ(predict(model, {0.0, 0.0, 0.0, 0.0}, true)[0], 5.5);
-  EXPECT_DOUBLE_EQ(predict(model, {0.0, 0.0, 0.0, 0.0}, false)[0], 5.5 / 4.0);
+  EXPECT_DOUBLE_EQ(predict_row(model, {0.0, 0.0, 0.0, 0.0}, true)[0], 5.5);
+  EXPECT_DOUBLE_EQ(predict_row(model, {0.0, 0.0, 0.0, 0.0}, false)[0], 5.5 / 4.0);
 }
 
 TEST(LightgbmTextLoader, AverageOutputForMulticlassDividesByIterations) {
@@ -555,10 +527,10 @@ TEST(LightgbmTextLoader, LinearTreeLeaves) {
   EXPECT_EQ(tree.linear_leaves[1].features, (std::vector<std::int32_t>{0, 1}));
   EXPECT_EQ(tree.linear_leaves[1].coefficients, (std::vector<double>{3.0, -1.0}));
 
-  EXPECT_DOUBLE_EQ(predict(model, {-1.0, 7.0, 0.0, 0.0}, true)[0], 0.5 - 2.0);
-  EXPECT_DOUBLE_EQ(predict(model, {2.0, 1.0, 0.0, 0.0}, true)[0], -1.0 + 6.0 - 1.0);
-  EXPECT_DOUBLE_EQ(predict(model, {2.0, kNaN, 0.0, 0.0}, true)[0], 2.0);  // b missing: plain leaf
-  EXPECT_DOUBLE_EQ(predict(model, {kNaN, 1.0, 0.0, 0.0}, true)[0], 2.0);  // a missing: right, plain leaf
+  EXPECT_DOUBLE_EQ(predict_row(model, {-1.0, 7.0, 0.0, 0.0}, true)[0], 0.5 - 2.0);
+  EXPECT_DOUBLE_EQ(predict_row(model, {2.0, 1.0, 0.0, 0.0}, true)[0], -1.0 + 6.0 - 1.0);
+  EXPECT_DOUBLE_EQ(predict_row(model, {2.0, kNaN, 0.0, 0.0}, true)[0], 2.0);  // b missing: plain leaf
+  EXPECT_DOUBLE_EQ(predict_row(model, {kNaN, 1.0, 0.0, 0.0}, true)[0], 2.0);  // a missing: right, plain leaf
 }
 
 TEST(LightgbmTextLoader, LinearTreeWithoutFeaturesIsConstant) {
@@ -570,7 +542,7 @@ TEST(LightgbmTextLoader, LinearTreeWithoutFeaturesIsConstant) {
   set_field(m.trees[0], "leaf_coeff", "  ");
   const Model model = load(m.text());
   EXPECT_TRUE(model.trees[0].linear_leaves[0].features.empty());
-  EXPECT_DOUBLE_EQ(predict(model, {-1.0, 0.0, 0.0, 0.0}, true)[0], 0.5);
+  EXPECT_DOUBLE_EQ(predict_row(model, {-1.0, 0.0, 0.0, 0.0}, true)[0], 0.5);
 }
 
 TEST(LightgbmTextLoader, LinearTreeErrors) {
@@ -593,7 +565,7 @@ TEST(LightgbmTextLoader, WindowsLineEndings) {
   const Model model = load(m.text());
   EXPECT_EQ(model.features[3].name, "d");
   EXPECT_EQ(model.objective, "binary sigmoid:2");
-  EXPECT_NEAR(predict(model, {0.0, 0.0, 5.0, kNaN}, true)[0], 1.6, 1e-12);
+  EXPECT_NEAR(predict_row(model, {0.0, 0.0, 5.0, kNaN}, true)[0], 1.6, 1e-12);
 }
 
 TEST(LightgbmTextLoader, Recognizes) {
@@ -733,7 +705,7 @@ TEST(LightgbmTextLoader, TreeListErrors) {
 
 TEST(LightgbmFixtures, BinaryBreastCancer) {
   if (!testing::fixtures_dir()) GTEST_SKIP() << "fixtures not found (set ORCHARD_FIXTURES)";
-  const Model model = load(read_fixture("lightgbm/binary_breast_cancer.txt"), "binary_breast_cancer.txt");
+  const Model model = load(read_fixture_model("lightgbm/binary_breast_cancer.txt"), "binary_breast_cancer.txt");
   EXPECT_EQ(model.num_features(), 30);
   EXPECT_EQ(model.features[27].name, "worst_concave_points");
   EXPECT_EQ(model.transform.kind, TransformKind::kSigmoid);
@@ -752,7 +724,7 @@ TEST(LightgbmFixtures, BinaryBreastCancer) {
 
 TEST(LightgbmFixtures, ChurnCategoricalHasCategoricalSplits) {
   if (!testing::fixtures_dir()) GTEST_SKIP() << "fixtures not found (set ORCHARD_FIXTURES)";
-  const Model model = load(read_fixture("lightgbm/churn_categorical.txt"), "churn_categorical.txt");
+  const Model model = load(read_fixture_model("lightgbm/churn_categorical.txt"), "churn_categorical.txt");
   std::size_t categorical = 0;
   for (const Tree& tree : model.trees) {
     for (const TreeNode& node : tree.nodes) {
@@ -769,10 +741,10 @@ TEST(LightgbmFixtures, ChurnCategoricalHasCategoricalSplits) {
 
 TEST(LightgbmFixtures, RandomForestAndLinearTree) {
   if (!testing::fixtures_dir()) GTEST_SKIP() << "fixtures not found (set ORCHARD_FIXTURES)";
-  const Model rf = load(read_fixture("lightgbm/rf_breast_cancer.txt"), "rf_breast_cancer.txt");
+  const Model rf = load(read_fixture_model("lightgbm/rf_breast_cancer.txt"), "rf_breast_cancer.txt");
   EXPECT_EQ(rf.average_divisor, static_cast<double>(rf.trees.size()));
   EXPECT_GT(rf.average_divisor, 1.0);
-  const Model linear = load(read_fixture("lightgbm/linear_tree_diabetes.txt"), "linear_tree_diabetes.txt");
+  const Model linear = load(read_fixture_model("lightgbm/linear_tree_diabetes.txt"), "linear_tree_diabetes.txt");
   // Tree=1 has 12 leaves with 3 3 3 3 3 4 4 3 4 3 5 5 features.
   ASSERT_GE(linear.trees.size(), 2u);
   ASSERT_EQ(linear.trees[1].linear_leaves.size(), 12u);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -19,10 +20,14 @@
 #include "engine/model.h"
 #include "engine/predictor.h"
 #include "formats/model_loader.h"
+#include "support/expectations.h"
+#include "support/predictions.h"
 #include "support/test_support.h"
 
 namespace orchard {
 namespace {
+
+using testing::Contains;
 
 // The smallest documents each format accepts: a single-leaf tree (or stump) with two features.
 const char* const kTinyXgboostJson =
@@ -126,42 +131,20 @@ std::string tiny_ubjson() {
   return o;
 }
 
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << text << "\" does not contain \"" << part << "\"";
-}
-
 // load_model_bytes must refuse `bytes` with Error(kInvalidModel) naming `where` and what was
 // expected. Returns the message (empty after a failure).
 std::string refusal(const std::string& bytes, const std::string& where) {
-  try {
-    load_model_bytes(bytes, where);
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kInvalidModel) << e.what();
-    EXPECT_TRUE(Contains(e.what(), where));
-    EXPECT_FALSE(e.expected().empty()) << "no expectation in: " << e.what();
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw something other than orchard::Error: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "loaded without an error";
-  return {};
-}
-
-std::string read_fixture(const std::string& relative) {
-  std::ifstream in(*testing::fixtures_dir() + "/models/" + relative, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  const std::optional<Error> e = testing::invalid_model_error([&] { load_model_bytes(bytes, where); });
+  if (!e) return {};
+  EXPECT_TRUE(Contains(e->what(), where));
+  EXPECT_FALSE(e->expected().empty()) << "no expectation in: " << e->what();
+  return e->what();
 }
 
 // A model that loaded must run: compile it and predict one row.
 void expect_runs(const Model& model) {
   const Predictor predictor(model, "loaded");
-  std::vector<double> row(static_cast<std::size_t>(predictor.num_features()), 0.5);
-  std::vector<double> out(static_cast<std::size_t>(predictor.num_values(false)));
-  predictor.predict_row(row.data(), out.data(), false);
+  testing::predict_row(predictor, std::vector<double>(static_cast<std::size_t>(predictor.num_features()), 0.5));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -324,7 +307,7 @@ struct FixtureCase {
 std::vector<FixtureCase> fixture_cases(const std::string& fixtures) {
   // LightGBM files carry feature importances and parameters after "end of trees"; a cut in that
   // tail leaves a complete model, so cuts are made before it.
-  const std::string lightgbm = read_fixture("lightgbm/binary_breast_cancer.txt");
+  const std::string lightgbm = testing::read_fixture_model("lightgbm/binary_breast_cancer.txt");
   const std::size_t end_of_trees = lightgbm.find("end of trees");
   return {{fixtures + "/models/xgboost/binary_breast_cancer.json", 0},
           {fixtures + "/models/xgboost/binary_breast_cancer.ubj", 0},

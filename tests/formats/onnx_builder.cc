@@ -1,5 +1,12 @@
 #include "formats/onnx_builder.h"
 
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "formats/model_loader.h"
+
 namespace orchard::testing {
 namespace {
 
@@ -136,6 +143,30 @@ void EnsembleSpec::write(onnx::NodeProto& node, bool classifier) const {
   set_ints(node, prefix + "nodeids", weight_node_ids);
   set_ints(node, prefix + "ids", weight_ids);
   set_floats(node, prefix + "weights", weights);
+}
+
+Predictor load_onnx(const OnnxBuilder& builder, const std::string& name) {
+  return Predictor(load_model_bytes(builder.bytes(), name), name);
+}
+
+std::string onnx_refusal(const OnnxBuilder& builder, const std::string& name) {
+  try {
+    load_onnx(builder, name);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidModel) << e.what();
+    return e.what();
+  }
+  return "";
+}
+
+bool onnx_true(const std::string& mode, double x, double t, bool tracks) {
+  if (tracks && std::isnan(x)) return true;
+  if (mode == "BRANCH_LEQ") return x <= t;
+  if (mode == "BRANCH_LT") return x < t;
+  if (mode == "BRANCH_GTE") return x >= t;
+  if (mode == "BRANCH_GT") return x > t;
+  if (mode == "BRANCH_EQ") return x == t;
+  return x != t;  // BRANCH_NEQ
 }
 
 }  // namespace orchard::testing

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/predictor.h"
 #include "onnx/onnx_pb.h"
 
 namespace orchard::testing {
@@ -62,5 +63,15 @@ struct EnsembleSpec {
   // Writes the node_* and class_* / target_* attributes.
   void write(onnx::NodeProto& node, bool classifier) const;
 };
+
+// The builder's model loaded as the file `name` (load_model_bytes) and compiled.
+Predictor load_onnx(const OnnxBuilder& builder, const std::string& name);
+// The message of the Error(kInvalidModel) that load_onnx throws; "" if the model loads (callers that
+// expect a refusal check the message).
+std::string onnx_refusal(const OnnxBuilder& builder, const std::string& name);
+
+// ONNX Runtime's node test for BRANCH_`mode`: `x MODE t || (tracks && isnan(x))`, with x the float
+// input widened to the threshold's type.
+bool onnx_true(const std::string& mode, double x, double t, bool tracks);
 
 }  // namespace orchard::testing

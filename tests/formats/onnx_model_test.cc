@@ -14,13 +14,16 @@
 #include "engine/predictor.h"
 #include "formats/model_loader.h"
 #include "formats/onnx_builder.h"
+#include "support/predictions.h"
 #include "support/test_support.h"
 
 namespace orchard {
 namespace {
 
 using testing::EnsembleSpec;
+using testing::onnx_true;
 using testing::OnnxBuilder;
+using testing::predict_row;
 using testing::set_floats;
 using testing::set_int;
 using testing::set_ints;
@@ -29,40 +32,13 @@ using testing::set_string;
 constexpr float kInf = std::numeric_limits<float>::infinity();
 const double kNan = std::numeric_limits<double>::quiet_NaN();
 
-Predictor load(const OnnxBuilder& builder) { return Predictor(load_model_bytes(builder.bytes(), "test.onnx"), "test.onnx"); }
-
-std::vector<double> predict(const Predictor& predictor, const std::vector<double>& row) {
-  std::vector<double> out(static_cast<std::size_t>(predictor.num_values(false)));
-  predictor.predict_row(row.data(), out.data(), false);
-  return out;
-}
-
+Predictor load(const OnnxBuilder& builder) { return testing::load_onnx(builder, "test.onnx"); }
 // The message of the Error(kInvalidModel) that loading throws ("" if it loads).
-std::string refusal(const OnnxBuilder& builder) {
-  try {
-    load(builder);
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kInvalidModel) << e.what();
-    return e.what();
-  }
-  return "";
-}
+std::string refusal(const OnnxBuilder& builder) { return testing::onnx_refusal(builder, "test.onnx"); }
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 // ---- BRANCH modes ------------------------------------------------------------------------------
-
-// ONNX Runtime's node test: `x MODE t || (tracks && isnan(x))`, with x the float input widened to the
-// threshold's type.
-bool onnx_true(const std::string& mode, double x, double t, bool tracks) {
-  if (tracks && std::isnan(x)) return true;
-  if (mode == "BRANCH_LEQ") return x <= t;
-  if (mode == "BRANCH_LT") return x < t;
-  if (mode == "BRANCH_GTE") return x >= t;
-  if (mode == "BRANCH_GT") return x > t;
-  if (mode == "BRANCH_EQ") return x == t;
-  return x != t;  // BRANCH_NEQ
-}
 
 // One tree: node 0 tests column 0; its true branch is a leaf worth 1, its false branch a leaf worth 2.
 OnnxBuilder one_split(const std::string& mode, double threshold, bool tracks, bool as_double_tensor) {
@@ -125,7 +101,7 @@ TEST(OnnxTreeModes, EveryModeDecidesLikeOnnxRuntimeOnEveryEdgeInput) {
           for (double x : probes(t)) {
             const double xf = static_cast<double>(static_cast<float>(x));
             const double want = onnx_true(mode, xf, t, tracks) ? 1.0 : 2.0;
-            EXPECT_EQ(predict(predictor, {x})[0], want) << mode << " tracks=" << tracks << " t=" << t << " x=" << x;
+            EXPECT_EQ(predict_row(predictor, {x})[0], want) << mode << " tracks=" << tracks << " t=" << t << " x=" << x;
             ++checked;
           }
         }
@@ -156,7 +132,7 @@ TEST(OnnxTreeModes, DoubleInputsAreComparedInDouble) {
       const Predictor predictor = load(builder);
       EXPECT_EQ(predictor.model().input_precision, Precision::kFloat64);
       for (double x : {t, std::nextafter(t, 1.0), std::nextafter(t, -1.0), static_cast<double>(static_cast<float>(t)), 0.0, 1.0, -static_cast<double>(kInf), kNan}) {
-        EXPECT_EQ(predict(predictor, {x})[0], onnx_true(mode, x, t, tracks) ? 1.0 : 2.0) << mode << " tracks " << tracks << " x " << x;
+        EXPECT_EQ(predict_row(predictor, {x})[0], onnx_true(mode, x, t, tracks) ? 1.0 : 2.0) << mode << " tracks " << tracks << " x " << x;
       }
     }
   }
@@ -178,10 +154,10 @@ TEST(OnnxTreeModes, CategoryChainsOfEqualityNodesSharingTheirTrueBranch) {
   builder.output("Y");
   const Predictor predictor = load(builder);
   for (double category : {1.0, 4.0, 7.0}) {
-    EXPECT_EQ(predict(predictor, {category, 0.0})[0], 10.0) << category;
-    EXPECT_EQ(predict(predictor, {category, 1.0})[0], 20.0) << category;
+    EXPECT_EQ(predict_row(predictor, {category, 0.0})[0], 10.0) << category;
+    EXPECT_EQ(predict_row(predictor, {category, 1.0})[0], 20.0) << category;
   }
-  for (double other : {0.0, 2.0, 4.5, 3.9999998, 7.0000005, -1.0, kNan}) EXPECT_EQ(predict(predictor, {other, 0.0})[0], -1.0) << other;
+  for (double other : {0.0, 2.0, 4.5, 3.9999998, 7.0000005, -1.0, kNan}) EXPECT_EQ(predict_row(predictor, {other, 0.0})[0], -1.0) << other;
 }
 
 TEST(OnnxTreeModes, SharedSubtreesAreCopiedAndCyclesRefused) {
@@ -195,9 +171,9 @@ TEST(OnnxTreeModes, SharedSubtreesAreCopiedAndCyclesRefused) {
   spec.write(builder.ml_node("TreeEnsembleRegressor", {"X"}, {"Y"}), false);
   builder.output("Y");
   const Predictor predictor = load(builder);
-  EXPECT_EQ(predict(predictor, {0.0, 0.0})[0], 10.0);
-  EXPECT_EQ(predict(predictor, {0.0, 1.0})[0], 20.0);
-  EXPECT_EQ(predict(predictor, {1.0, 0.0})[0], 20.0);
+  EXPECT_EQ(predict_row(predictor, {0.0, 0.0})[0], 10.0);
+  EXPECT_EQ(predict_row(predictor, {0.0, 1.0})[0], 20.0);
+  EXPECT_EQ(predict_row(predictor, {1.0, 0.0})[0], 20.0);
 
   OnnxBuilder cycle(1);
   EnsembleSpec loop;
@@ -237,15 +213,15 @@ TEST(OnnxTreeClassifier, BinaryWithNonNegativeWeightsReportsOneMinusScoreAndScor
   // scikit-learn forests: weights for class 0 only, the summed probability of class 1.
   const Predictor predictor = load(classifier({{0, 0.125f}}, {{0, 0.375f}}, "NONE", 2));
   EXPECT_EQ(predictor.value_names(false), (std::vector<std::string>{"class_0", "class_1"}));
-  EXPECT_EQ(predict(predictor, {0.0}), (std::vector<double>{0.75, 0.25}));
-  EXPECT_EQ(predict(predictor, {1.0}), (std::vector<double>{0.25, 0.75}));
+  EXPECT_EQ(predict_row(predictor, {0.0}), (std::vector<double>{0.75, 0.25}));
+  EXPECT_EQ(predict_row(predictor, {1.0}), (std::vector<double>{0.25, 0.75}));
 }
 
 TEST(OnnxTreeClassifier, NormalizerAfterTheBinaryLayoutOnlyWhereItChangesNothing) {
   // Votes bounded by 0.375 + 0.375: [1 - s, s] stays within [0, 1], L1 normalization is a no-op.
   OnnxBuilder forest = classifier({{0, 0.125f}}, {{0, 0.375f}}, "NONE", 2);
   set_string(forest.ml_node("Normalizer", {"probabilities"}, {"p"}), "norm", "L1");
-  EXPECT_EQ(predict(load(forest), {1.0}), (std::vector<double>{0.25, 0.75}));
+  EXPECT_EQ(predict_row(load(forest), {1.0}), (std::vector<double>{0.25, 0.75}));
   // Leaves up to 0.75 per tree: s may reach 1.5, where the Normalizer would change the numbers.
   OnnxBuilder unbounded = classifier({{0, 0.5f}}, {{0, 0.75f}}, "NONE", 2);
   set_string(unbounded.ml_node("Normalizer", {"probabilities"}, {"p"}), "norm", "L1");
@@ -257,7 +233,7 @@ TEST(OnnxTreeClassifier, BinaryWithMixedWeightsAndLogisticReportsBothSigmoids) {
   const Predictor predictor = load(classifier({{0, -0.5f}}, {{0, 0.75f}}, "LOGISTIC", 2, {0.25f}));
   for (double x : {0.0, 1.0}) {
     const double s = (x <= 0.5 ? -1.0 : 1.5) + 0.25;
-    const auto p = predict(predictor, {x});
+    const auto p = predict_row(predictor, {x});
     EXPECT_NEAR(p[0], sigmoid(-s), 1e-12);
     EXPECT_NEAR(p[1], sigmoid(s), 1e-12);
   }
@@ -265,7 +241,7 @@ TEST(OnnxTreeClassifier, BinaryWithMixedWeightsAndLogisticReportsBothSigmoids) {
 
 TEST(OnnxTreeClassifier, MulticlassSoftmaxAddsBaseValuesPerClass) {
   const Predictor predictor = load(classifier({{0, 1.0f}, {2, 0.5f}}, {{1, 2.0f}}, "SOFTMAX", 3, {0.1f, 0.2f, 0.3f}));
-  const auto p = predict(predictor, {0.0});
+  const auto p = predict_row(predictor, {0.0});
   const double m[3] = {0.1f + 2.0, 0.2f, 0.3f + 1.0};
   const double z = std::exp(m[0]) + std::exp(m[1]) + std::exp(m[2]);
   for (int k = 0; k < 3; ++k) EXPECT_NEAR(p[static_cast<std::size_t>(k)], std::exp(m[k]) / z, 1e-12);
@@ -296,8 +272,8 @@ TEST(OnnxTreeRegressor, AverageDividesTheSumAndAddsTheBaseAfterwards) {
   set_floats(node, "base_values", {100.0f});
   builder.output("variable");
   const Predictor predictor = load(builder);
-  EXPECT_DOUBLE_EQ(predict(predictor, {0.0})[0], 1.5 + 100.0);
-  EXPECT_DOUBLE_EQ(predict(predictor, {1.0})[0], 10.0 + 100.0);
+  EXPECT_DOUBLE_EQ(predict_row(predictor, {0.0})[0], 1.5 + 100.0);
+  EXPECT_DOUBLE_EQ(predict_row(predictor, {1.0})[0], 10.0 + 100.0);
 
   OnnxBuilder max_builder(1);
   auto& max_node = max_builder.ml_node("TreeEnsembleRegressor", {"X"}, {"variable"});
@@ -327,7 +303,7 @@ TEST(OnnxTreeRegressor, OnnxmltoolsPostProcessing) {
     stump(builder, "raw", 0.25f, 0.5f);
     builder.node("Exp", "", {"raw"}, {"Y"});
     builder.output("Y");
-    EXPECT_NEAR(predict(load(builder), {1.0})[0], std::exp(0.5 + 0.25), 1e-12);
+    EXPECT_NEAR(predict_row(load(builder), {1.0})[0], std::exp(0.5 + 0.25), 1e-12);
   }
   {
     OnnxBuilder builder(1);
@@ -335,7 +311,7 @@ TEST(OnnxTreeRegressor, OnnxmltoolsPostProcessing) {
     builder.float_initializer("trees", {2.0f});
     builder.node("Div", "", {"raw", "trees"}, {"Y"});
     builder.output("Y");
-    EXPECT_DOUBLE_EQ(predict(load(builder), {1.0})[0], (5.0 + 3.0) / 2.0);
+    EXPECT_DOUBLE_EQ(predict_row(load(builder), {1.0})[0], (5.0 + 3.0) / 2.0);
   }
   {
     OnnxBuilder builder(1);
@@ -348,7 +324,7 @@ TEST(OnnxTreeRegressor, OnnxmltoolsPostProcessing) {
     builder.output("Y");
     const Predictor predictor = load(builder);
     EXPECT_EQ(predictor.model().trees.size(), 4u);
-    EXPECT_DOUBLE_EQ(predict(predictor, {1.0})[0], 2.0 + 1.0 + 20.0 + 10.0);
+    EXPECT_DOUBLE_EQ(predict_row(predictor, {1.0})[0], 2.0 + 1.0 + 20.0 + 10.0);
   }
 }
 
@@ -363,7 +339,7 @@ TEST(OnnxLinear, BinarySingleRowClassifierReportsOneMinusScoreAndScore) {
   builder.output("scores");
   const Predictor predictor = load(builder);
   const double s = 0.125 + 0.25 * 2.0 - 0.5 * 1.0;
-  const auto p = predict(predictor, {2.0, 1.0});
+  const auto p = predict_row(predictor, {2.0, 1.0});
   EXPECT_DOUBLE_EQ(p[0], 1.0 - s);
   EXPECT_DOUBLE_EQ(p[1], s);
 }
@@ -383,7 +359,7 @@ TEST(OnnxLinear, ScalerAndColumnSelectionAreFoldedIntoTheWeights) {
   const Predictor predictor = load(builder);
   EXPECT_EQ(predictor.num_features(), 3);
   const std::vector<double> x{5.0, 7.0, 9.0};
-  EXPECT_DOUBLE_EQ(predict(predictor, x)[0], 10.0 + 3.0 * (9.0 - 1.0) * 0.5 - 1.0 * (5.0 - 2.0) * 4.0);
+  EXPECT_DOUBLE_EQ(predict_row(predictor, x)[0], 10.0 + 3.0 * (9.0 - 1.0) * 0.5 - 1.0 * (5.0 - 2.0) * 4.0);
 }
 
 TEST(OnnxLinear, SoftmaxThenL1NormalizerAndZipMapKeepTheProbabilities) {
@@ -396,7 +372,7 @@ TEST(OnnxLinear, SoftmaxThenL1NormalizerAndZipMapKeepTheProbabilities) {
   set_string(builder.ml_node("Normalizer", {"raw"}, {"normalized"}), "norm", "L1");
   builder.ml_node("ZipMap", {"normalized"}, {"output_probability"});
   builder.output("output_probability");
-  const auto p = predict(load(builder), {2.0});
+  const auto p = predict_row(load(builder), {2.0});
   const double m[3] = {2.0, -1.5, 0.5};
   const double z = std::exp(m[0]) + std::exp(m[1]) + std::exp(m[2]);
   for (int k = 0; k < 3; ++k) EXPECT_NEAR(p[static_cast<std::size_t>(k)], std::exp(m[k]) / z, 1e-12);
@@ -412,7 +388,7 @@ TEST(OnnxLinear, OneVersusRestLogisticThenL1NormalizerDividesBySum) {
   set_string(node, "post_transform", "LOGISTIC");
   set_string(builder.ml_node("Normalizer", {"raw"}, {"p"}), "norm", "L1");
   builder.output("p");
-  const auto p = predict(load(builder), {2.0});
+  const auto p = predict_row(load(builder), {2.0});
   const double s[3] = {sigmoid(2.0), sigmoid(-1.5), sigmoid(0.5)};
   for (int k = 0; k < 3; ++k) EXPECT_NEAR(p[static_cast<std::size_t>(k)], s[k] / (s[0] + s[1] + s[2]), 1e-12);
 }
@@ -438,7 +414,7 @@ TEST(OnnxGraph, LabelsMayBeProcessedAndScoresReshaped) {
   regressor.int64_initializer("shape", {-1, 1});
   regressor.node("Reshape", "", {"y", "shape"}, {"variable"});
   regressor.output("variable");
-  EXPECT_EQ(predict(load(regressor), {2.0})[0], 6.0);
+  EXPECT_EQ(predict_row(load(regressor), {2.0})[0], 6.0);
 }
 
 TEST(OnnxGraph, OneInputPerColumnGivesNamedFeatures) {
@@ -453,7 +429,7 @@ TEST(OnnxGraph, OneInputPerColumnGivesNamedFeatures) {
   EXPECT_TRUE(predictor.model().has_feature_names);
   EXPECT_EQ(predictor.model().features[0].name, "age");
   EXPECT_EQ(predictor.model().features[1].name, "income");
-  EXPECT_DOUBLE_EQ(predict(predictor, {10.0, 100.0})[0], 2.0 * 100.0 + 3.0 * 10.0);
+  EXPECT_DOUBLE_EQ(predict_row(predictor, {10.0, 100.0})[0], 2.0 * 100.0 + 3.0 * 10.0);
 }
 
 TEST(OnnxGraph, UnsupportedOperatorsAreAllListed) {

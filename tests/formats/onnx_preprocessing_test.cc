@@ -15,12 +15,14 @@
 #include "engine/predictor.h"
 #include "formats/model_loader.h"
 #include "formats/onnx_builder.h"
+#include "support/predictions.h"
 #include "support/test_support.h"
 
 namespace orchard {
 namespace {
 
 using testing::EnsembleSpec;
+using testing::onnx_true;
 using testing::OnnxBuilder;
 using testing::set_float;
 using testing::set_floats;
@@ -31,33 +33,11 @@ using testing::set_strings;
 
 const double kNan = std::numeric_limits<double>::quiet_NaN();
 
-Predictor load(const OnnxBuilder& builder) { return Predictor(load_model_bytes(builder.bytes(), "pre.onnx"), "pre.onnx"); }
-
-double predict1(const Predictor& predictor, const std::vector<double>& row) {
-  std::vector<double> out(static_cast<std::size_t>(predictor.num_values(false)));
-  predictor.predict_row(row.data(), out.data(), false);
-  return out[0];
-}
-
-std::string refusal(const OnnxBuilder& builder) {
-  try {
-    load(builder);
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kInvalidModel) << e.what();
-    return e.what();
-  }
-  return "";
-}
-
-bool onnx_true(const std::string& mode, double y, double t, bool tracks) {
-  if (tracks && std::isnan(y)) return true;
-  if (mode == "BRANCH_LEQ") return y <= t;
-  if (mode == "BRANCH_LT") return y < t;
-  if (mode == "BRANCH_GTE") return y >= t;
-  if (mode == "BRANCH_GT") return y > t;
-  if (mode == "BRANCH_EQ") return y == t;
-  return y != t;
-}
+Predictor load(const OnnxBuilder& builder) { return testing::load_onnx(builder, "pre.onnx"); }
+// The first value the model predicts for `row`.
+double predict1(const Predictor& predictor, const std::vector<double>& row) { return testing::predict_row(predictor, row)[0]; }
+// The message of the Error(kInvalidModel) that loading throws ("" if it loads).
+std::string refusal(const OnnxBuilder& builder) { return testing::onnx_refusal(builder, "pre.onnx"); }
 
 // X[1] -> `pre` (a node named "P" writing "p") -> one split on column 0: true 1, false 2.
 OnnxBuilder split_after(const std::function<void(OnnxBuilder&)>& pre, const std::string& mode, float threshold, bool tracks) {

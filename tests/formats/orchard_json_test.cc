@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@
 #include "engine/predictor.h"
 #include "formats/model_loader.h"
 #include "formats/orchard_json.h"
+#include "support/expectations.h"
 #include "support/test_support.h"
 
 namespace orchard {
@@ -65,26 +67,15 @@ Model load(const json& document) { return load_model_bytes(document.dump(), "mod
 
 // Loading must fail with kInvalidModel; returns the message.
 std::string refusal(const std::string& bytes) {
-  try {
-    load_model_bytes(bytes, "model.json");
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kInvalidModel) << e.what();
-    EXPECT_NE(std::string(e.what()).find("model.json"), std::string::npos) << e.what();
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw something other than orchard::Error: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "loaded";
-  return {};
+  const std::optional<Error> e = testing::invalid_model_error([&] { load_model_bytes(bytes, "model.json"); }, "loaded");
+  if (!e) return {};
+  EXPECT_NE(std::string(e->what()).find("model.json"), std::string::npos) << e->what();
+  return e->what();
 }
 
 std::string refusal(const json& document) { return refusal(document.dump()); }
 
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << text << "\" does not contain \"" << part << "\"";
-}
+using testing::Contains;
 
 TEST(OrchardJson, ExampleMapsOntoTheIr) {
   const Model model = load(example());

@@ -11,7 +11,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -22,10 +21,17 @@
 #include "engine/predictor.h"
 #include "formats/model_loader.h"
 #include "formats/xgboost_json.h"
+#include "support/expectations.h"
+#include "support/predictions.h"
 #include "support/test_support.h"
 
 namespace orchard {
 namespace {
+
+using testing::Contains;
+using testing::predict_row;
+using testing::read_fixture_model;
+using testing::refusal;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -243,27 +249,6 @@ Model load_ubj(const std::string& bytes, const std::string& where = "tiny.ubj") 
   return XgboostUbjsonLoader().load(bytes, where);
 }
 
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << text << "\" does not contain \"" << part << "\"";
-}
-
-// Runs `load`, which must throw Error(kInvalidModel); returns its message (empty after a failure).
-template <typename F>
-std::string refusal(F&& load) {
-  try {
-    load();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kInvalidModel) << e.what();
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw something other than orchard::Error: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "loaded without an error";
-  return {};
-}
-
 // Loads through the JSON loader directly; the message must name the file.
 std::string json_refusal(const XgbDoc& doc) {
   const std::string message = refusal([&] { load_json(doc.json(), "bad_model.json"); });
@@ -271,21 +256,8 @@ std::string json_refusal(const XgbDoc& doc) {
   return message;
 }
 
-std::vector<double> predict(const Model& model, std::vector<double> row, bool raw) {
-  const Predictor predictor(model, "test");
-  std::vector<double> out(static_cast<std::size_t>(predictor.num_values(raw)));
-  predictor.predict_row(row.data(), out.data(), raw);
-  return out;
-}
-
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
-std::string read_fixture(const std::string& relative) {
-  std::ifstream in(*testing::fixtures_dir() + "/models/" + relative, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // ---------------------------------------------------------------------------------------------
 // The IR of a tiny two-tree binary:logistic model.
@@ -401,10 +373,10 @@ TEST(XgboostJsonLoader, TinyModelPredictions) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE("x = (" + std::to_string(c.x0) + ", " + std::to_string(c.x1) + ")");
-    const auto raw = predict(model, {c.x0, c.x1}, true);
+    const auto raw = predict_row(model, {c.x0, c.x1}, true);
     ASSERT_EQ(raw.size(), 1u);
     EXPECT_DOUBLE_EQ(raw[0], c.margin);
-    const auto transformed = predict(model, {c.x0, c.x1}, false);
+    const auto transformed = predict_row(model, {c.x0, c.x1}, false);
     EXPECT_NEAR(transformed[0], sigmoid(c.margin), 1e-6);
   }
 }
@@ -412,8 +384,8 @@ TEST(XgboostJsonLoader, TinyModelPredictions) {
 TEST(XgboostJsonLoader, InputsAreComparedAsFloat) {
   // 0.49999999999 rounds to 0.5f, which is not < 0.5: XGBoost sends it right (double would go left).
   const Model model = load_json(XgbDoc().json());
-  EXPECT_DOUBLE_EQ(predict(model, {0.49999999999, 5.0}, true)[0], -0.5 + 0.125);
-  EXPECT_DOUBLE_EQ(predict(model, {0.4999999, 5.0}, true)[0], 0.25 + 0.125);
+  EXPECT_DOUBLE_EQ(predict_row(model, {0.49999999999, 5.0}, true)[0], -0.5 + 0.125);
+  EXPECT_DOUBLE_EQ(predict_row(model, {0.4999999, 5.0}, true)[0], 0.25 + 0.125);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -426,7 +398,7 @@ TEST(XgboostJsonLoader, BaseMarginIsLogitForLogistic) {
   ASSERT_EQ(model.base_margin.size(), 1u);
   EXPECT_NEAR(model.base_margin[0], std::log(4.0), 1e-6);
   // ... and it is added to the trees' sum.
-  EXPECT_NEAR(predict(model, {0.2, 5.0}, true)[0], std::log(4.0) + 0.375, 1e-6);
+  EXPECT_NEAR(predict_row(model, {0.2, 5.0}, true)[0], std::log(4.0) + 0.375, 1e-6);
 }
 
 TEST(XgboostJsonLoader, BaseMarginIsLogForPoisson) {
@@ -436,7 +408,7 @@ TEST(XgboostJsonLoader, BaseMarginIsLogForPoisson) {
   const Model model = load_json(doc.json());
   EXPECT_EQ(model.transform.kind, TransformKind::kExp);
   EXPECT_NEAR(model.base_margin[0], std::log(0.5), 1e-6);
-  EXPECT_NEAR(predict(model, {0.2, 5.0}, false)[0], std::exp(std::log(0.5) + 0.375), 1e-6);
+  EXPECT_NEAR(predict_row(model, {0.2, 5.0}, false)[0], std::exp(std::log(0.5) + 0.375), 1e-6);
 }
 
 TEST(XgboostJsonLoader, BaseMarginIsBaseScoreForIdentityLink) {
@@ -446,7 +418,7 @@ TEST(XgboostJsonLoader, BaseMarginIsBaseScoreForIdentityLink) {
   const Model model = load_json(doc.json());
   EXPECT_EQ(model.transform.kind, TransformKind::kIdentity);
   EXPECT_EQ(model.base_margin[0], 1.5);
-  EXPECT_DOUBLE_EQ(predict(model, {0.2, 5.0}, false)[0], 1.875);
+  EXPECT_DOUBLE_EQ(predict_row(model, {0.2, 5.0}, false)[0], 1.875);
 }
 
 TEST(XgboostJsonLoader, BaseScoreInBracketsIsAccepted) {
@@ -531,12 +503,12 @@ TEST(XgboostJsonLoader, MulticlassTreesGoToTheirGroups) {
   EXPECT_EQ(model.output_names, (std::vector<std::string>{"class_0", "class_1", "class_2"}));
   EXPECT_EQ(model.base_margin, (std::vector<double>{0.5, 0.5, 0.5}));
   // x = (0.2, 5): tree B gives 0.125, tree A 0.25.
-  const auto raw = predict(model, {0.2, 5.0}, true);
+  const auto raw = predict_row(model, {0.2, 5.0}, true);
   ASSERT_EQ(raw.size(), 3u);
   EXPECT_DOUBLE_EQ(raw[0], 0.625);
   EXPECT_DOUBLE_EQ(raw[1], 0.875);
   EXPECT_DOUBLE_EQ(raw[2], 0.625);
-  const auto p = predict(model, {0.2, 5.0}, false);
+  const auto p = predict_row(model, {0.2, 5.0}, false);
   const double sum = std::exp(0.625) * 2 + std::exp(0.875);
   EXPECT_NEAR(p[0], std::exp(0.625) / sum, 1e-6);
   EXPECT_NEAR(p[1], std::exp(0.875) / sum, 1e-6);
@@ -552,7 +524,7 @@ TEST(XgboostJsonLoader, SoftmaxPredictsTheClassIndex) {
   const Model model = load_json(doc.json());
   EXPECT_EQ(model.output_names, std::vector<std::string>{"class"});
   // x = (0.7, 20): B = 0.5, A = 1.0, B = 0.5 -> class 1.
-  EXPECT_EQ(predict(model, {0.7, 20.0}, false), std::vector<double>{1.0});
+  EXPECT_EQ(predict_row(model, {0.7, 20.0}, false), std::vector<double>{1.0});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -596,7 +568,7 @@ TEST(XgboostJsonLoader, CategoricalSplitPredictions) {
   doc.base_score = "0E0";
   doc.trees = {categorical_stump()};
   const Model model = load_json(doc.json());
-  auto value = [&](double x0) { return predict(model, {x0, 0.0}, true)[0]; };
+  auto value = [&](double x0) { return predict_row(model, {x0, 0.0}, true)[0]; };
   EXPECT_EQ(value(3.0), 2.0);   // listed: right
   EXPECT_EQ(value(5.0), 2.0);
   EXPECT_EQ(value(1.0), 2.0);
@@ -629,9 +601,9 @@ TEST(XgboostJsonLoader, SeveralCategoricalNodesUseTheirOwnSegments) {
   EXPECT_EQ(list(0), (std::vector<std::uint32_t>{2, 7}));
   EXPECT_EQ(list(2), (std::vector<std::uint32_t>{4, 6, 9}));
   // x0 = 7 (listed at the root) goes right; x1 = 6 (listed at node 2) goes right again: leaf 3.
-  EXPECT_DOUBLE_EQ(predict(model, {7.0, 6.0}, true)[0], 0.5 + 3.0);
-  EXPECT_DOUBLE_EQ(predict(model, {7.0, 7.0}, true)[0], 0.5 + 2.0);
-  EXPECT_DOUBLE_EQ(predict(model, {4.0, 6.0}, true)[0], 0.5 + 1.0);
+  EXPECT_DOUBLE_EQ(predict_row(model, {7.0, 6.0}, true)[0], 0.5 + 3.0);
+  EXPECT_DOUBLE_EQ(predict_row(model, {7.0, 7.0}, true)[0], 0.5 + 2.0);
+  EXPECT_DOUBLE_EQ(predict_row(model, {4.0, 6.0}, true)[0], 0.5 + 1.0);
 }
 
 TEST(XgboostJsonLoader, CategoricalErrors) {
@@ -667,7 +639,7 @@ TEST(XgboostJsonLoader, DartWeightsScaleLeafValues) {
   EXPECT_EQ(model.trees[1].leaf_values, (std::vector<double>{0.5, 2.0}));
   // The weight is applied once, in the leaf values.
   EXPECT_EQ(model.trees[0].weight, 1.0);
-  EXPECT_DOUBLE_EQ(predict(model, {0.2, 5.0}, true)[0], 0.125 + 0.5);
+  EXPECT_DOUBLE_EQ(predict_row(model, {0.2, 5.0}, true)[0], 0.125 + 0.5);
 }
 
 TEST(XgboostJsonLoader, DartNeedsOneWeightPerTree) {
@@ -692,9 +664,9 @@ TEST(XgboostJsonLoader, GblinearLayout) {
   EXPECT_EQ(model.linear.weights, (std::vector<double>{2.0, -1.0}));
   EXPECT_EQ(model.linear.bias, std::vector<double>{0.5});
   // base 0.5 + bias 0.5 + 2 x0 - x1; a missing input contributes nothing.
-  EXPECT_DOUBLE_EQ(predict(model, {1.0, 2.0}, false)[0], 1.0);
-  EXPECT_DOUBLE_EQ(predict(model, {kNaN, 2.0}, false)[0], -1.0);
-  EXPECT_DOUBLE_EQ(predict(model, {3.0, kNaN}, false)[0], 7.0);
+  EXPECT_DOUBLE_EQ(predict_row(model, {1.0, 2.0}, false)[0], 1.0);
+  EXPECT_DOUBLE_EQ(predict_row(model, {kNaN, 2.0}, false)[0], -1.0);
+  EXPECT_DOUBLE_EQ(predict_row(model, {3.0, kNaN}, false)[0], 7.0);
 }
 
 TEST(XgboostJsonLoader, GblinearMulticlassLayoutIsFeatureMajor) {
@@ -708,7 +680,7 @@ TEST(XgboostJsonLoader, GblinearMulticlassLayoutIsFeatureMajor) {
   EXPECT_EQ(model.linear.weights, (std::vector<double>{1.0, 2.0, 3.0, 4.0}));
   EXPECT_EQ(model.linear.bias, (std::vector<double>{0.5, -0.5}));
   // g0 = 0.5 + 0.5 + 1 + 3 = 5; g1 = 0.5 - 0.5 + 2 + 4 = 6.
-  EXPECT_EQ(predict(model, {1.0, 1.0}, true), (std::vector<double>{5.0, 6.0}));
+  EXPECT_EQ(predict_row(model, {1.0, 1.0}, true), (std::vector<double>{5.0, 6.0}));
 }
 
 TEST(XgboostJsonLoader, GblinearWeightCountMustMatch) {
@@ -930,7 +902,7 @@ TEST(XgboostUbjsonLoader, TinyModelMatchesJson) {
     }
   }
   EXPECT_EQ(from_ubj.features[1].name, "income");
-  EXPECT_DOUBLE_EQ(predict(from_ubj, {kNaN, 20.0}, true)[0], 0.75);
+  EXPECT_DOUBLE_EQ(predict_row(from_ubj, {kNaN, 20.0}, true)[0], 0.75);
 }
 
 TEST(XgboostUbjsonLoader, GblinearAndCategoricalInUbjson) {
@@ -1038,8 +1010,8 @@ TEST(XgboostUbjsonLoader, InvalidBytesAreRefused) {
 
 TEST(XgboostFixtures, JsonAndUbjsonGiveTheSameModel) {
   if (!testing::fixtures_dir()) GTEST_SKIP() << "fixtures not found (set ORCHARD_FIXTURES)";
-  const Model json = load_json(read_fixture("xgboost/binary_breast_cancer.json"), "binary_breast_cancer.json");
-  const Model ubj = load_ubj(read_fixture("xgboost/binary_breast_cancer.ubj"), "binary_breast_cancer.ubj");
+  const Model json = load_json(read_fixture_model("xgboost/binary_breast_cancer.json"), "binary_breast_cancer.json");
+  const Model ubj = load_ubj(read_fixture_model("xgboost/binary_breast_cancer.ubj"), "binary_breast_cancer.ubj");
   EXPECT_EQ(json.num_features(), 30);
   EXPECT_EQ(json.features[0].name, "mean_radius");
   EXPECT_EQ(json.objective, "binary:logistic");
@@ -1059,7 +1031,7 @@ TEST(XgboostFixtures, JsonAndUbjsonGiveTheSameModel) {
 
 TEST(XgboostFixtures, GblinearFixture) {
   if (!testing::fixtures_dir()) GTEST_SKIP() << "fixtures not found (set ORCHARD_FIXTURES)";
-  const Model model = load_json(read_fixture("xgboost/gblinear_diabetes.json"), "gblinear_diabetes.json");
+  const Model model = load_json(read_fixture_model("xgboost/gblinear_diabetes.json"), "gblinear_diabetes.json");
   EXPECT_TRUE(model.has_linear);
   EXPECT_EQ(model.linear.weights.size(), 10u);
   EXPECT_EQ(model.linear.weights[0], static_cast<double>(-5.051503E1f));

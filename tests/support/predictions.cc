@@ -47,6 +47,16 @@ std::vector<double> read_feature_rows(const Model& model, const std::string& csv
   return values;
 }
 
+std::vector<double> predict_row(const Predictor& predictor, const std::vector<double>& row, bool raw) {
+  std::vector<double> out(static_cast<std::size_t>(predictor.num_values(raw)));
+  predictor.predict_row(row.data(), out.data(), raw);
+  return out;
+}
+
+std::vector<double> predict_row(const Model& model, const std::vector<double>& row, bool raw) {
+  return predict_row(Predictor(model, "test"), row, raw);
+}
+
 double expect_rows_within(const std::vector<double>& actual, const std::vector<std::vector<double>>& expected,
                           std::size_t width, double tolerance, const std::string& what) {
   EXPECT_EQ(actual.size(), expected.size() * width) << what;

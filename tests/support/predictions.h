@@ -25,6 +25,11 @@ std::vector<double> read_feature_rows(const Model& model, const std::string& csv
 double expect_rows_within(const std::vector<double>& actual, const std::vector<std::vector<double>>& expected,
                           std::size_t width, double tolerance, const std::string& what);
 
+// One row (model order, NaN = missing) through `predictor`'s single-row path: num_values(raw) values.
+std::vector<double> predict_row(const Predictor& predictor, const std::vector<double>& row, bool raw = false);
+// The same for `model`, compiled for this one call.
+std::vector<double> predict_row(const Model& model, const std::vector<double>& row, bool raw = false);
+
 // The tolerance of the fixtures' README (within_tolerance in test_support.h).
 constexpr double kFixtureTolerance = 1e-6;
 

@@ -145,6 +145,8 @@ std::string slurp(const std::string& path) {
 
 std::string read_text(const std::string& path) { return slurp(path); }
 
+std::string read_fixture_model(const std::string& relative) { return slurp(*fixtures_dir() + "/models/" + relative); }
+
 CommandResult run_orchard(const std::string& arguments) {
   static int counter = 0;
   const std::string base = temp_dir() + "/cmd" + std::to_string(counter++);

@@ -56,5 +56,8 @@ std::string fresh_postgres_database(const std::string& tag);
 std::string temp_dir();
 std::string write_file(const std::string& name, const std::string& contents);
 std::string read_text(const std::string& path);
+// The bytes of a fixture model file, `relative` to the fixtures' models/ directory.
+// REQUIRES: fixtures_dir() is not nullopt.
+std::string read_fixture_model(const std::string& relative);
 
 }  // namespace orchard::testing
