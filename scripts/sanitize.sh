@@ -53,6 +53,12 @@ locked() {
 configure() {
   local build="$1"
   shift
+  # A tree configured with another compiler (build-tsan/ was gcc's before) is started afresh: CMake
+  # would reset its cache itself and silently drop the sanitizer options given here.
+  if [ -f "$build/CMakeCache.txt" ] && ! grep -q '^CMAKE_CXX_COMPILER:.*clang++$' "$build/CMakeCache.txt"; then
+    echo "sanitize: $build was configured with another compiler than clang++: deleting it"
+    rm -rf "$build"
+  fi
   local generator=()
   if [ ! -f "$build/CMakeCache.txt" ] && command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
   cmake -S . -B "$build" "${generator[@]}" "$@" >/dev/null
