@@ -90,7 +90,8 @@ TEST(Tracing, FeedbackOnALivePredictionLabelsWhatItsShadowsAnswered) {
 
   // Labels go to the live ids the client saw; the shadow rows get them too.
   ASSERT_EQ(client.post("/api/v1/feedback", json{{"items", {{{"id", ids[0]}, {"label", 1}}, {{"id", ids[1]}, {"label", 0}}}}}.dump()).status, 200);
-  for (const auto& row : json::parse(client.get("/api/v1/predictions?endpoint=churn&arm=shadow:2").body)["predictions"]) {
+  const json labelled_shadows = json::parse(client.get("/api/v1/predictions?endpoint=churn&arm=shadow:2").body);
+  for (const auto& row : labelled_shadows["predictions"]) {
     ASSERT_TRUE(row.contains("feedback")) << row.dump();
     EXPECT_EQ(row["feedback"]["label"], row["shadow_of"] == ids[0] ? 1 : 0);
   }
