@@ -132,8 +132,12 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     });
   }
 
-  // The request's deadline: cancels the read rather than closing the socket (as the stream's own
-  // timeout would), so that the client still gets its 408.
+  // The request's deadline: ends the read rather than closing the socket (as the stream's own
+  // timeout would), so that the client still gets its 408. Cancelling the pending read is not
+  // enough: async_read_header and async_read are made of many reads, and when the deadline falls
+  // between two of them (one has completed, its handler is queued) the cancel finds nothing to
+  // cancel and the next read would wait without a deadline. Shutting down the receive side makes
+  // that read, and every later one, end at once (end of stream), while the 408 can still be sent.
   void start_request() {
     tcp_layer().expires_never();
     timed_out_ = false;
@@ -147,6 +151,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
         if (self->request_number_ != request_number || self->body_done_) return;
         self->timed_out_ = true;
         beast::error_code ignored;
+        self->tcp_layer().socket().shutdown(tcp::socket::shutdown_receive, ignored);
         self->tcp_layer().socket().cancel(ignored);
       }
     });
