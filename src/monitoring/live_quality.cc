@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "common/error.h"
@@ -72,8 +73,18 @@ std::vector<QualityGroup> live_quality(const std::vector<PredictionRecord>& labe
   };
   std::map<std::tuple<std::string, std::int64_t, std::string>, Rows> groups;
   std::map<std::pair<std::string, std::int64_t>, std::optional<TaskKind>> tasks;
+  // Per version, a shadow row answered by the same version as the live row it shadows is the same
+  // prediction made twice (a version that is a live arm and a shadow of the endpoint at once):
+  // it is counted once, as the live row. Per arm, both count, each in its own arm.
+  std::set<std::tuple<PredictionId, std::string, std::int64_t>> live_rows;
+  if (!by_arm) {
+    for (const PredictionRecord& record : labelled) {
+      if (record.label && !record.shadow_of) live_rows.emplace(record.id, record.model, record.version);
+    }
+  }
   for (const PredictionRecord& record : labelled) {
     if (!record.label) continue;
+    if (!by_arm && record.shadow_of && live_rows.count({*record.shadow_of, record.model, record.version})) continue;
     auto [it, inserted] = groups.try_emplace({record.model, record.version, by_arm ? record.arm : std::string()});
     Rows& rows = it->second;
     if (inserted) {

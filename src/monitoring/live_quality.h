@@ -36,7 +36,8 @@ struct QualityGroup {
 using TaskLookup = std::function<std::optional<TaskKind>(const std::string& model, std::int64_t version)>;
 
 // Groups `labelled` (records with a label) by (model, version) — and by arm too when `by_arm` — and
-// scores each group. Groups come out in order of (model, version, arm).
+// scores each group. Groups come out in order of (model, version, arm). Per version, a shadow row
+// whose live row (shadow_of) is in `labelled` with the same model and version is not counted twice.
 std::vector<QualityGroup> live_quality(const std::vector<PredictionRecord>& labelled, const TaskLookup& task_of, bool by_arm);
 
 // {"model", "version", ["arm"], "task", "labelled", "skipped", "metrics": {name: value}, ["note"]}

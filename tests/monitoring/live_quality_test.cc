@@ -21,6 +21,12 @@ PredictionRecord labelled(std::int64_t version, const std::string& arm, std::vec
   return r;
 }
 
+PredictionId id_number(std::uint8_t n) {
+  PredictionId id;
+  id.bytes[15] = n;
+  return id;
+}
+
 const TaskLookup kBinary = [](const std::string&, std::int64_t) { return std::optional<TaskKind>(TaskKind::kBinary); };
 
 double metric(const QualityGroup& g, const std::string& name) {
@@ -60,6 +66,34 @@ TEST(LiveQuality, GroupsByArmWhenAsked) {
   EXPECT_EQ(groups[0].labelled, 1u);
   EXPECT_EQ(groups[1].arm, "b");
   EXPECT_EQ(groups[1].correct, 0);
+}
+
+// A version that is both a live arm and a shadow of one endpoint answers each request twice: per
+// version that is one labelled prediction, per arm one in each arm.
+TEST(LiveQuality, AVersionShadowingItselfIsCountedOncePerVersion) {
+  PredictionRecord live = labelled(2, "b", {0.9}, 1);
+  live.id = id_number(1);
+  PredictionRecord shadow = labelled(2, "shadow", {0.9}, 1);
+  shadow.id = id_number(2);
+  shadow.shadow_of = live.id;
+  PredictionRecord other_live = labelled(1, "a", {0.2}, 1);
+  other_live.id = id_number(3);
+  PredictionRecord shadow_of_other = labelled(2, "shadow", {0.3}, 1);
+  shadow_of_other.id = id_number(4);
+  shadow_of_other.shadow_of = other_live.id;
+  const std::vector<PredictionRecord> rows = {live, shadow, other_live, shadow_of_other};
+
+  const auto per_version = live_quality(rows, kBinary, false);
+  ASSERT_EQ(per_version.size(), 2u);
+  EXPECT_EQ(per_version[0].labelled, 1u);
+  EXPECT_EQ(per_version[1].version, 2);
+  EXPECT_EQ(per_version[1].labelled, 2u) << "its live row and its shadow of version 1's row, not its own shadow";
+  EXPECT_EQ(per_version[1].correct, 1);
+
+  const auto per_arm = live_quality(rows, kBinary, true);
+  ASSERT_EQ(per_arm.size(), 3u);
+  EXPECT_EQ(per_arm[2].arm, "shadow");
+  EXPECT_EQ(per_arm[2].labelled, 2u);
 }
 
 TEST(LiveQuality, OneClassOfLabelsStillGivesAccuracyAndSaysWhyAucIsMissing) {
