@@ -10,40 +10,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
-ORCHARD=build/src/orchard
-FIXTURES="${ORCHARD_FIXTURES:-../shared/fixtures}"
 BASELINE="${ORCHARD_BASELINE:-../shared/baselines/fastapi_xgboost.py}"
-MODEL="$FIXTURES/models/xgboost/binary_breast_cancer.json"
-DATA="$FIXTURES/data/breast_cancer_test.csv"
-[ -f "$MODEL" ] || { echo "load: fixture model $MODEL not found (set ORCHARD_FIXTURES)" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "load: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-WORK="$(mktemp -d)"
+source bench/common.sh
+bench_setup load
 ORCHARD_PORT=18181
 BASELINE_PORT=18182
-cleanup() { kill "$ORCHARD_PID" "$BASELINE_PID" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() { kill "${ORCHARD_PID:-}" "${BASELINE_PID:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
-
-# Request bodies: the first 1 and 100 rows of the test set (label column dropped).
-python3 - "$DATA" "$WORK" <<'PY'
-import csv, json, sys
-rows = list(csv.reader(open(sys.argv[1])))
-header, data = rows[0], rows[1:]
-keep = [i for i, name in enumerate(header) if name != "target"]
-def row(r): return [float(r[i]) if r[i] != "" else None for i in keep]
-for n in (1, 100):
-    batch = [row(r) for r in data[:n]]
-    json.dump({"inputs": [{"name": "input-0", "shape": [n, len(keep)], "datatype": "FP64", "data": batch}]}, open(f"{sys.argv[2]}/orchard-{n}.json", "w"))
-    json.dump({"inputs": batch}, open(f"{sys.argv[2]}/baseline-{n}.json", "w"))
-PY
-for who in orchard baseline; do
-  for n in 1 100; do
-    cat > "$WORK/$who-$n.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = io.open("$WORK/$who-$n.json"); wrk.body = f:read("*a"); f:close()
-LUA
-  done
-done
+write_bodies 1 100
 
 "$ORCHARD" push bc "$MODEL" --data "$WORK/data" --alias production >/dev/null 2>&1
 "$ORCHARD" serve --data "$WORK/data" --port "$ORCHARD_PORT" 2>"$WORK/orchard.log" &
@@ -55,11 +29,9 @@ if /usr/bin/python3 -c "import fastapi, uvicorn, xgboost" 2>/dev/null; then
 else
   echo "load: baseline skipped (needs python3-fastapi, python3-uvicorn, python3-xgboost)" >&2
 fi
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$ORCHARD_PORT/v2/health/ready" >/dev/null 2>&1 &&
-    { [ -z "$BASELINE_PID" ] || curl -sf "http://127.0.0.1:$BASELINE_PORT/health" >/dev/null 2>&1; } && break
-  sleep 0.2
-done
+ready=("http://127.0.0.1:$ORCHARD_PORT/v2/health/ready")
+[ -z "$BASELINE_PID" ] || ready+=("http://127.0.0.1:$BASELINE_PORT/health")
+wait_ready "${ready[@]}"
 
 # One wrk run: prints "req_per_s p50_us p99_us".
 measure() {

@@ -12,31 +12,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-6}"
 ROUNDS="${2:-7}"
-ORCHARD=build/src/orchard
-FIXTURES="${ORCHARD_FIXTURES:-../shared/fixtures}"
-MODEL="$FIXTURES/models/xgboost/binary_breast_cancer.json"
-DATA="$FIXTURES/data/breast_cancer_test.csv"
-[ -f "$MODEL" ] || { echo "trace_cost: fixture model $MODEL not found (set ORCHARD_FIXTURES)" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "trace_cost: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-WORK="$(mktemp -d)"
+source bench/common.sh
+bench_setup trace_cost
 PLAIN_PORT=18191
 TRACED_PORT=18192
 cleanup() { kill "${PLAIN_PID:-}" "${TRACED_PID:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
-
-python3 - "$DATA" "$WORK" <<'PY'
-import csv, json, sys
-rows = list(csv.reader(open(sys.argv[1])))
-header, data = rows[0], rows[1:]
-keep = [i for i, name in enumerate(header) if name != "target"]
-row = [float(data[0][i]) for i in keep]
-json.dump({"inputs": [{"name": "input-0", "shape": [1, len(keep)], "datatype": "FP64", "data": [row]}]}, open(f"{sys.argv[2]}/body.json", "w"))
-PY
-cat > "$WORK/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = io.open("$WORK/body.json"); wrk.body = f:read("*a"); f:close()
-LUA
+write_bodies 1
 
 for side in plain traced; do
   "$ORCHARD" push bc "$MODEL" --data "$WORK/$side" --alias production >/dev/null 2>&1
@@ -46,8 +28,8 @@ PLAIN_PID=$!
 "$ORCHARD" serve --data "$WORK/traced" --port "$TRACED_PORT" 2>"$WORK/traced.log" &
 TRACED_PID=$!
 for port in $PLAIN_PORT $TRACED_PORT; do
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
-  wrk -t2 -c16 -d3s -s "$WORK/post.lua" "http://127.0.0.1:$port/v2/models/bc/infer" >/dev/null  # warm-up
+  wait_ready "http://127.0.0.1:$port/v2/health/ready"
+  wrk -t2 -c16 -d3s -s "$WORK/orchard-1.lua" "http://127.0.0.1:$port/v2/models/bc/infer" >/dev/null  # warm-up
 done
 
 ticks() { awk '{print $14 + $15}' "$1"; }
@@ -57,7 +39,7 @@ for round in $(seq "$ROUNDS"); do
   for side in plain traced; do
     if [ "$side" = plain ]; then pid=$PLAIN_PID port=$PLAIN_PORT; else pid=$TRACED_PID port=$TRACED_PORT; fi
     before=$(ticks "/proc/$pid/stat")
-    n=$(wrk -t2 -c16 -d"${DURATION}s" -s "$WORK/post.lua" "http://127.0.0.1:$port/v2/models/bc/infer" | awk '/ requests in /{print $1}')
+    n=$(wrk -t2 -c16 -d"${DURATION}s" -s "$WORK/orchard-1.lua" "http://127.0.0.1:$port/v2/models/bc/infer" | awk '/ requests in /{print $1}')
     after=$(ticks "/proc/$pid/stat")
     echo "$side $((n / DURATION)) $(( (after - before) * 1000000 / TICK / n ))" | tee -a "$WORK/runs"
   done
