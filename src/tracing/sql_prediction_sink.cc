@@ -33,7 +33,7 @@ CREATE INDEX IF NOT EXISTS prediction_blocks_last ON prediction_blocks (last_id)
 CREATE INDEX IF NOT EXISTS prediction_blocks_context ON prediction_blocks (context, last_id);
 CREATE TABLE IF NOT EXISTS prediction_labels (
   id BLOB PRIMARY KEY, context INTEGER NOT NULL, raw INTEGER NOT NULL, outputs BLOB NOT NULL,
-  label REAL NOT NULL, received_ms INTEGER NOT NULL
+  label REAL NOT NULL, received_ms INTEGER NOT NULL, shadow_of BLOB
 ) WITHOUT ROWID;
 )sql";
 
@@ -56,8 +56,9 @@ CREATE INDEX IF NOT EXISTS prediction_blocks_last ON prediction_blocks (last_id)
 CREATE INDEX IF NOT EXISTS prediction_blocks_context ON prediction_blocks (context, last_id);
 CREATE TABLE IF NOT EXISTS prediction_labels (
   id BYTEA PRIMARY KEY, context BIGINT NOT NULL, raw INTEGER NOT NULL, outputs BYTEA NOT NULL,
-  label DOUBLE PRECISION NOT NULL, received_ms BIGINT NOT NULL
+  label DOUBLE PRECISION NOT NULL, received_ms BIGINT NOT NULL, shadow_of BYTEA
 );
+ALTER TABLE prediction_labels ADD COLUMN IF NOT EXISTS shadow_of BYTEA;
 )sql";
 
 std::string text_of(const std::optional<std::string>& value) { return value.value_or(""); }
@@ -107,6 +108,11 @@ std::string context_filter(const std::optional<std::vector<std::int64_t>>& conte
 SqlPredictionSink::SqlPredictionSink(std::unique_ptr<SqlDatabase> db) : db_(std::move(db)) {
   postgres_ = std::strcmp(db_->dialect(), "postgresql") == 0;
   db_->exec_script(postgres_ ? kPostgresSchema : kSqliteSchema);
+  // Labels tables made before shadow rows kept their live id (2026-11) get the column; their shadow
+  // labels stay without it (counted per version as separate predictions, as they were then).
+  if (!postgres_ && db_->query("SELECT 1 FROM pragma_table_info('prediction_labels') WHERE name = 'shadow_of'").empty()) {
+    db_->exec_script("ALTER TABLE prediction_labels ADD COLUMN shadow_of BLOB");
+  }
   convert_legacy_tables();
 }
 
@@ -139,6 +145,8 @@ std::int64_t SqlPredictionSink::context_id(const PredictionContext& context) {
   if (rows.empty() || !rows[0][0]) throw Error(ErrorKind::kIo, "the prediction log could not record a context", db_->location());
   const std::int64_t id = integer_of(rows[0][0]);
   contexts_.emplace(std::move(key), id);
+  // Known to the readers at once: feedback labels a new shadow's rows from its first prediction on.
+  context_infos_[id] = {context.endpoint, context.model, context.artifact_sha256, context.arm, context.version};
   return id;
 }
 
@@ -148,6 +156,7 @@ void SqlPredictionSink::refresh_contexts() {
   for (const SqlRow& row : db_->query("SELECT id, endpoint, model, version, artifact_sha256, arm FROM prediction_contexts")) {
     context_infos_[integer_of(row[0])] = {text_of(row[1]), text_of(row[2]), text_of(row[4]), text_of(row[5]), integer_of(row[3])};
   }
+  contexts_read_ms_ = unix_ms_now();
 }
 
 const SqlPredictionSink::ContextInfo* SqlPredictionSink::context_info(std::int64_t id) {
@@ -253,6 +262,11 @@ const SqlPredictionSink::LoadedBlock& SqlPredictionSink::load_block(std::int64_t
   block.data = decode_blob(db_->dialect(), text_of(rows[0][2]));
   try {
     block.reader = std::make_unique<BlockReader>(block.ids, block.data);
+  } catch (const Error& e) {
+    cache.erase(key);
+    // Where it is, so that an operator can delete it: every search that crosses it fails until then.
+    throw Error(e.kind(), e.problem(), db_->location() + ", table prediction_blocks, block " + std::to_string(key),
+                e.expected() + " (or delete that row: its predictions are lost either way)");
   } catch (...) {
     cache.erase(key);
     throw;
@@ -290,25 +304,20 @@ void SqlPredictionSink::fill_record(const LoadedBlock& block, std::size_t row, P
 
 void SqlPredictionSink::attach_labels(std::vector<PredictionRecord>& records) {
   if (records.empty()) return;
-  // A page's ids by name (a page of a rare endpoint may span months, and a range would read every
-  // label given in between); many records, by their id range.
-  std::vector<SqlParam> params;
-  std::string sql = "SELECT id, label, received_ms FROM prediction_labels WHERE id ";
-  if (records.size() <= kLabelsPerPage / 8) {
-    sql += "IN (";
-    for (const PredictionRecord& record : records) {
-      params.push_back(id_param(record.id));
+  // The records' ids by name, in chunks: a page of a rare endpoint may span months, and a range of
+  // ids would read every label given in between, on every endpoint, while the writer waits.
+  constexpr std::size_t kIdsPerQuery = 512;
+  std::map<std::string, std::pair<double, std::int64_t>> labels;
+  for (std::size_t first = 0; first < records.size(); first += kIdsPerQuery) {
+    std::vector<SqlParam> params;
+    std::string sql = "SELECT id, label, received_ms FROM prediction_labels WHERE id IN (";
+    for (std::size_t i = first; i < std::min(records.size(), first + kIdsPerQuery); ++i) {
+      params.push_back(id_param(records[i].id));
       sql += (params.size() > 1 ? ",?" : "?") + std::to_string(params.size());
     }
-    sql += ")";
-  } else {
-    auto [low, high] = std::minmax_element(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-    params = {id_param(low->id), id_param(high->id)};
-    sql += ">= ?1 AND id <= ?2";
-  }
-  std::map<std::string, std::pair<double, std::int64_t>> labels;
-  for (const SqlRow& row : db_->query(sql, params)) {
-    labels[decode_blob(db_->dialect(), text_of(row[0]))] = {number_of(row[1]), integer_of(row[2])};
+    for (const SqlRow& row : db_->query(sql + ")", params)) {
+      labels[decode_blob(db_->dialect(), text_of(row[0]))] = {number_of(row[1]), integer_of(row[2])};
+    }
   }
   if (labels.empty()) return;
   for (PredictionRecord& record : records) {
@@ -423,7 +432,7 @@ std::vector<PredictionRecord> SqlPredictionSink::search_labelled(const Predictio
   BlockCache cache;
   while (found.size() < query.limit) {
     std::vector<SqlParam> params{id_param(range.lower), id_param(upper)};
-    std::string sql = "SELECT id, context, raw, outputs, label, received_ms FROM prediction_labels WHERE id >= ?1 AND id < ?2";
+    std::string sql = "SELECT id, context, raw, outputs, label, received_ms, shadow_of FROM prediction_labels WHERE id >= ?1 AND id < ?2";
     sql += context_filter(contexts, params);
     const std::size_t page = std::min(kLabelsPerPage, query.limit - found.size());
     sql += " ORDER BY id DESC LIMIT " + std::to_string(page);
@@ -449,6 +458,7 @@ std::vector<PredictionRecord> SqlPredictionSink::search_labelled(const Predictio
         }
         record.raw = integer_of(row[2]) != 0;
         record.outputs = blob_doubles(decode_blob(db_->dialect(), text_of(row[3])));
+        if (row[6]) record.shadow_of = PredictionId::from_raw(decode_blob(db_->dialect(), *row[6]));
       }
       record.label = number_of(row[4]);
       record.label_time_ms = integer_of(row[5]);
@@ -462,10 +472,11 @@ std::vector<PredictionRecord> SqlPredictionSink::search_labelled(const Predictio
 void SqlPredictionSink::store_label(const LoadedBlock& block, std::size_t row, double label, std::int64_t received_ms) {
   PredictionRecord record;
   block.reader->fill(row, record);
-  db_->query("INSERT INTO prediction_labels (id, context, raw, outputs, label, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+  const SqlParam shadow_of = record.shadow_of ? SqlParam(id_param(*record.shadow_of)) : SqlParam(nullptr);
+  db_->query("INSERT INTO prediction_labels (id, context, raw, outputs, label, received_ms, shadow_of) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
              "ON CONFLICT (id) DO UPDATE SET label = excluded.label, received_ms = excluded.received_ms",
              {id_param(record.id), block.context, std::int64_t{record.raw},
-              SqlBlobView{record.outputs.data(), record.outputs.size() * sizeof(double)}, label, received_ms});
+              SqlBlobView{record.outputs.data(), record.outputs.size() * sizeof(double)}, label, received_ms, shadow_of});
 }
 
 std::vector<bool> SqlPredictionSink::add_feedback(const std::vector<Feedback>& items) {
@@ -473,6 +484,9 @@ std::vector<bool> SqlPredictionSink::add_feedback(const std::vector<Feedback>& i
   std::vector<bool> found(items.size(), false);
   const std::int64_t now = unix_ms_now();
   BlockCache cache, shadow_cache;
+  // A shadow another replica added (PostgreSQL) is found within seconds; this process's own
+  // contexts are known as soon as it writes them (context_id).
+  if (postgres_ && now - contexts_read_ms_ > 5000) refresh_contexts();
   begin();
   try {
     for (std::size_t i = 0; i < items.size(); ++i) {
@@ -598,7 +612,15 @@ std::vector<ArmTraffic> SqlPredictionSink::traffic(const std::string& endpoint, 
 std::int64_t SqlPredictionSink::size_bytes() {
   std::lock_guard lock(mutex_);
   if (postgres_) {
-    const auto rows = db_->query("SELECT pg_total_relation_size('prediction_blocks') + pg_total_relation_size('prediction_labels')");
+    // The data itself, not the relations' files: PostgreSQL's files do not shrink when old rows are
+    // deleted (autovacuum makes their space reusable, at the start of the table, where retention
+    // deletes), so pg_total_relation_size stayed over the limit and every check deleted again.
+    // octet_length reads a TOASTed value's size from its header, without fetching it. Rows, TOAST
+    // chunks and index entries add their own (measured on PostgreSQL 15 against
+    // pg_total_relation_size of freshly written tables: 450 bytes and 4 % a block, 136 bytes a label).
+    const auto rows = db_->query(
+        "SELECT CAST((SELECT COALESCE(SUM(octet_length(ids) + octet_length(data)), 0) * 1.04 + COUNT(*) * 450 FROM prediction_blocks) + "
+        "(SELECT COALESCE(SUM(octet_length(outputs)), 0) + COUNT(*) * 136 FROM prediction_labels) AS BIGINT)");
     return rows.empty() ? 0 : integer_of(rows[0][0]);
   }
   // Used pages only: deleted rows' pages go to the freelist and are reused, so this is what
@@ -635,10 +657,8 @@ std::uint64_t SqlPredictionSink::apply_retention(const RetentionPolicy& policy) 
   if (policy.max_age_ms) removed += delete_blocks_through(std::string(id_of_ms(unix_ms_now() - *policy.max_age_ms).raw()), false);
   // By size: remove the oldest share of rows that should bring the size under the limit, plus 5 % of
   // headroom so that retention does not run at every check; whole blocks, oldest first. Tables and
-  // indexes take space of their own, so a round may fall short: SQLite measures again. (PostgreSQL's
-  // sizes shrink only when autovacuum has run, so it removes one round's share per check.)
-  const int rounds = postgres_ ? 1 : 8;
-  for (int round = 0; policy.max_bytes && round < rounds; ++round) {
+  // indexes take space of their own, so a round may fall short: the size is measured again.
+  for (int round = 0; policy.max_bytes && round < 8; ++round) {
     const std::int64_t size = size_bytes();
     if (size <= *policy.max_bytes) break;
     const auto total_rows = integer_of(db_->query("SELECT COALESCE(SUM(rows), 0) FROM prediction_blocks")[0][0]);

@@ -95,6 +95,7 @@ class SqlPredictionSink final : public PredictionSink {
   int synchronous_ = -1;  // SQLite: the PRAGMA synchronous in force (1 NORMAL, 2 FULL)
   std::map<std::tuple<std::string, std::string, std::int64_t, std::string, std::string>, std::int64_t> contexts_;
   std::map<std::int64_t, ContextInfo> context_infos_;
+  std::int64_t contexts_read_ms_ = 0;  // when refresh_contexts() last read them all
   std::vector<BlockRow> block_rows_;  // the writer's, reused from batch to batch
   std::string block_ids_, block_data_;
 };

@@ -218,7 +218,10 @@ TEST_P(SqlPredictionSinkTest, RetentionBySizeKeepsTheNewestUnderTheLimit) {
   PredictionQuery newest;
   newest.limit = 1;
   EXPECT_EQ(sink_->search(newest).size(), 1u) << "the newest rows stay";
-  if (!GetParam().postgres) EXPECT_LE(sink_->size_bytes(), *policy.max_bytes) << "SQLite counts used pages only";
+  EXPECT_LE(sink_->size_bytes(), *policy.max_bytes);
+  // PostgreSQL's files do not shrink after a delete: a size read from them stayed over the limit and
+  // every later check deleted 5 % more of the log.
+  EXPECT_EQ(sink_->apply_retention(policy), 0u) << "a second check finds the log under its limit";
 }
 
 // An id at a chosen millisecond (the n-th of it).
@@ -357,6 +360,17 @@ TEST_P(SqlPredictionSinkTest, ALabelForALiveRowLabelsTheRowsItsShadowsAnswered) 
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].version, 2);
   EXPECT_EQ(rows[0].label, 0.0);
+  ASSERT_TRUE(rows[0].shadow_of) << "live quality per version needs it to count a prediction once";
+  EXPECT_EQ(*rows[0].shadow_of, live[0].ids[2]);
+
+  // A shadow added once feedback has been given (the sink knows the endpoint's contexts by then) is
+  // labelled from its first prediction on.
+  std::vector<PredictionEntry> later;
+  later.push_back(entry(context("churn", 3, "shadow:3"), 1));
+  later.back().origins = {live[0].ids[0]};
+  sink_->write(views_of(later), false);
+  EXPECT_EQ(sink_->add_feedback({{live[0].ids[0], 1.0}}), std::vector<bool>{true});
+  EXPECT_EQ(sink_->find(later[0].ids[0])->label, 1.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SqlPredictionSinkTest, ::testing::Values(Backend{"Sqlite", false}, Backend{"Postgres", true}),
