@@ -109,7 +109,8 @@ DriftMonitor::DriftMonitor(ProfileLookup lookup, DriftMonitorOptions options) : 
     throw Error(ErrorKind::kInvalidArgument, "watch threshold above the alert threshold", "drift monitor options", "watch <= alert");
   }
   if (!options_.clock) options_.clock = [] { return Clock::now(); };
-  ring_size_ = static_cast<std::size_t>((options_.longest_window.count() + options_.bucket_width.count() - 1) / options_.bucket_width.count());
+  // The longest window's whole buckets, and the current one, which is still filling.
+  ring_size_ = static_cast<std::size_t>((options_.longest_window.count() + options_.bucket_width.count() - 1) / options_.bucket_width.count()) + 1;
 }
 
 DriftMonitor::~DriftMonitor() = default;
@@ -123,7 +124,7 @@ std::int64_t DriftMonitor::epoch_of(Clock::time_point time) const {
 std::size_t DriftMonitor::buckets_in(std::chrono::seconds window) const {
   const std::int64_t width = options_.bucket_width.count();
   const std::int64_t n = (std::max<std::int64_t>(window.count(), 1) + width - 1) / width;
-  return static_cast<std::size_t>(std::min<std::int64_t>(n, static_cast<std::int64_t>(ring_size_)));
+  return static_cast<std::size_t>(std::min<std::int64_t>(n, static_cast<std::int64_t>(ring_size_) - 1));
 }
 
 std::shared_ptr<const DriftMonitor::CachedProfile> DriftMonitor::profile_for(const std::string& model, std::int64_t version, Clock::time_point now) {
@@ -305,7 +306,7 @@ json DriftMonitor::report(const std::string& endpoint, std::chrono::seconds wind
     return a->model != b->model ? a->model < b->model : a->version < b->version;
   });
   for (const Series* series : seen) {
-    const BucketedCounts::Sum live = series->live->sum(epoch - static_cast<std::int64_t>(k) + 1, epoch);
+    const BucketedCounts::Sum live = series->live->sum(epoch - static_cast<std::int64_t>(k), epoch);
     if (live.rows == 0) continue;
     json version = {{"model", series->model}, {"version", series->version}, {"rows", live.rows}, {"shadow_rows", live.shadow_rows},
                     {"arms", series->arms}};
@@ -390,7 +391,7 @@ std::vector<DriftAlert> DriftMonitor::take_new_alerts() {
   std::lock_guard lock(mutex_);
   for (const auto& [key, series] : series_) {
     if (!series->ready) continue;
-    const BucketedCounts::Sum live = series->live->sum(epoch - static_cast<std::int64_t>(k) + 1, epoch);
+    const BucketedCounts::Sum live = series->live->sum(epoch - static_cast<std::int64_t>(k), epoch);
     for (std::size_t d = 0; d < series->distributions.size(); ++d) {
       const ReferenceBins& reference = series->distribution(d);
       const std::uint64_t* counts = live.counts.data() + series->offsets[d];
@@ -428,7 +429,7 @@ void DriftMonitor::append_metrics(std::string& out) const {
     std::lock_guard lock(mutex_);
     for (const auto& [key, series] : series_) {
       if (!series->ready) continue;
-      const BucketedCounts::Sum live = series->live->sum(epoch - static_cast<std::int64_t>(k) + 1, epoch);
+      const BucketedCounts::Sum live = series->live->sum(epoch - static_cast<std::int64_t>(k), epoch);
       if (live.rows == 0) continue;
       const std::string labels = "endpoint=\"" + label_value(series->endpoint) + "\",model=\"" + label_value(series->model) + "\",version=\"" +
                                  std::to_string(series->version) + "\"";

@@ -3,15 +3,16 @@
 //
 // The prediction log's writer thread calls observe() for every logged entry (live and shadow rows).
 // Rows are counted per (endpoint, model, version) into a ring of time buckets (bucket_width wide,
-// longest_window / bucket_width of them), so any window up to longest_window is a sum of buckets,
-// rounded up to whole buckets. A version's profile is fetched once through the lookup and cached,
+// longest_window / bucket_width of them, plus the current one), so any window up to longest_window
+// is a sum of buckets: its whole buckets, rounded up, and the current bucket, which is still filling
+// (a 1-minute window read at hh:mm:01 covers the last minute and a second, not a second). A version's profile is fetched once through the lookup and cached,
 // including "no profile"; a malformed profile, or one that does not match the model's features, makes
 // that version report "profile_unreadable" — observe() never throws.
 //
 // Cost: observe() takes one mutex per entry and, per row, one bin lookup and one increment per
 // feature and output (no allocation once a version's current bucket exists; measured in
 // bench/monitoring_bench.cc). Memory per (endpoint, version): at most
-//   (longest_window / bucket_width) × (Σ bins + 1) × 4 bytes,
+//   (longest_window / bucket_width + 1) × (Σ bins + 1) × 4 bytes,
 // where Σ bins counts every feature's and output's bins including missing (a numeric feature has at
 // most 11, a categorical one at most 103): 30 numeric features and one output with the defaults
 // (1-minute buckets, 24 hours) is 1440 × 342 × 4 ≈ 1.9 MiB. Buckets are allocated when first written;

@@ -5,7 +5,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <condition_variable>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "common/error.h"
 
@@ -19,6 +24,53 @@ namespace {
 
 constexpr std::chrono::milliseconds kCancelPoll{50};
 constexpr std::size_t kMaxAnswerBytes = 64 * 1024;
+
+// Resolves host:port by the deadline, or gives up (error set, nullopt). getaddrinfo cannot be
+// interrupted, and asio's asynchronous resolver runs it on a thread that the io_context joins when it
+// is destroyed: a DNS server that does not answer held post_json, and the drift watcher's shutdown,
+// well past the deadline. The lookup runs on a detached thread of its own instead, which is left to
+// finish alone (its result dropped) when the deadline passes or the caller cancels.
+std::optional<asio::ip::tcp::resolver::results_type> resolve_within(const std::string& host, const std::string& port,
+                                                                     std::chrono::steady_clock::time_point deadline,
+                                                                     const std::atomic<bool>* cancel, std::string& error) {
+  struct Lookup {
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+    asio::ip::tcp::resolver::results_type results;
+    beast::error_code error;
+  };
+  auto lookup = std::make_shared<Lookup>();
+  std::thread([lookup, host, port] {
+    asio::io_context own;
+    asio::ip::tcp::resolver resolver(own);
+    beast::error_code ec;
+    auto results = resolver.resolve(host, port, ec);
+    std::lock_guard lock(lookup->mutex);
+    lookup->results = std::move(results);
+    lookup->error = ec;
+    lookup->done = true;
+    lookup->done_cv.notify_all();
+  }).detach();
+  std::unique_lock lock(lookup->mutex);
+  while (!lookup->done) {
+    if (cancel && cancel->load()) {
+      error = "cancelled";
+      return std::nullopt;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      error = "resolve: timed out";
+      return std::nullopt;
+    }
+    lookup->done_cv.wait_for(lock, std::min<std::chrono::steady_clock::duration>(kCancelPoll, deadline - now));
+  }
+  if (lookup->error) {
+    error = "resolve: " + lookup->error.message();
+    return std::nullopt;
+  }
+  return lookup->results;
+}
 
 [[noreturn]] void bad_url(const std::string& url, const std::string& what) {
   throw Error(ErrorKind::kInvalidArgument, what, "webhook URL \"" + url + "\"", "http://HOST[:PORT][/PATH]");
@@ -67,7 +119,6 @@ WebhookResult post_json(const std::string& url, const std::string& body, std::ch
   try {
     const HttpUrl where = parse_http_url(url);
     asio::io_context context;
-    asio::ip::tcp::resolver resolver(context);
     beast::tcp_stream stream(context);
     http::request<http::string_body> request{http::verb::post, where.target, 11};
     const std::string host = where.host.find(':') == std::string::npos ? where.host : "[" + where.host + "]";  // IPv6
@@ -87,21 +138,23 @@ WebhookResult post_json(const std::string& url, const std::string& body, std::ch
     auto fail = [&](const char* stage, const beast::error_code& error) {
       failure = std::string(stage) + ": " + (error == beast::error::timeout ? "timed out" : error.message());
     };
-    resolver.async_resolve(where.host, where.port, [&](const beast::error_code& resolve_error, const asio::ip::tcp::resolver::results_type& endpoints) {
-      if (resolve_error) return fail("resolve", resolve_error);
-      stream.expires_at(deadline);
-      stream.async_connect(endpoints, [&](const beast::error_code& connect_error, const asio::ip::tcp::endpoint&) {
-        if (connect_error) return fail("connect", connect_error);
-        http::async_write(stream, request, [&](const beast::error_code& send_error, std::size_t) {
-          if (send_error) return fail("send", send_error);
-          http::async_read(stream, buffer, parser, [&](const beast::error_code& read_error, std::size_t) {
-            if (read_error) return fail("answer", read_error);
-            answered = true;
-          });
+    const auto endpoints = resolve_within(where.host, where.port, deadline, cancel, result.error);
+    if (!endpoints) {
+      if (result.error == "resolve: timed out") result.error = "timed out after " + std::to_string(timeout.count()) + " ms (resolving " + where.host + ")";
+      return result;
+    }
+    stream.expires_at(deadline);
+    stream.async_connect(*endpoints, [&](const beast::error_code& connect_error, const asio::ip::tcp::endpoint&) {
+      if (connect_error) return fail("connect", connect_error);
+      http::async_write(stream, request, [&](const beast::error_code& send_error, std::size_t) {
+        if (send_error) return fail("send", send_error);
+        http::async_read(stream, buffer, parser, [&](const beast::error_code& read_error, std::size_t) {
+          if (read_error) return fail("answer", read_error);
+          answered = true;
         });
       });
     });
-    // Resolving has no timeout of its own: the deadline bounds the whole exchange here.
+    // The deadline bounds the whole exchange; cancelling is seen within kCancelPoll.
     while (!context.stopped()) {
       if (cancel && cancel->load()) {
         result.error = "cancelled";

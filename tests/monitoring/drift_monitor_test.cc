@@ -267,9 +267,11 @@ TEST_F(DriftMonitorTest, WindowsExpire) {
   ASSERT_EQ(hour["versions"].size(), 1u);
   EXPECT_EQ(hour["versions"][0]["rows"], data_->count);
   EXPECT_EQ(monitor->report("churn", 24h)["window_seconds"], 7200);  // clamped to the longest window
-  // Minute buckets: rows counted 30 min ago are in a 31-minute window, not in a 30-minute one.
-  EXPECT_EQ(monitor->report("churn", 31min)["versions"].size(), 1u);
-  EXPECT_TRUE(monitor->report("churn", 30min)["versions"].empty());
+  // Minute buckets: a window is its whole buckets and the current one, which is still filling (a
+  // 1-minute window read a second into a minute covers 61 s, not 1 s). Rows counted 30 min ago are in
+  // a 30-minute window, not in a 29-minute one.
+  EXPECT_EQ(monitor->report("churn", 30min)["versions"].size(), 1u);
+  EXPECT_TRUE(monitor->report("churn", 29min)["versions"].empty());
   EXPECT_GT(monitor->bucket_bytes(), 0u);
   clock_.advance(2h);
   EXPECT_TRUE(monitor->report("churn", 2h)["versions"].empty());
@@ -279,6 +281,17 @@ TEST_F(DriftMonitorTest, WindowsExpire) {
   monitor->observe(other.view());
   EXPECT_TRUE(monitor->report("churn", 2h)["versions"].empty());  // no rows: not listed
   EXPECT_LT(monitor->bucket_bytes(), 2h / 1min * 64);  // only version 2's empty ring is left
+}
+
+// Rows from the end of one minute are still in a 1-minute window read a second into the next.
+TEST_F(DriftMonitorTest, AShortWindowReadJustAfterAMinuteBeginsKeepsTheLastMinute) {
+  auto monitor = make_monitor(data_->profile);
+  clock_.advance(59s);
+  feed(*monitor, data_->rows);
+  clock_.advance(2s);
+  const auto report = monitor->report("churn", 1min);
+  ASSERT_EQ(report["versions"].size(), 1u) << report.dump();
+  EXPECT_EQ(report["versions"][0]["rows"], data_->count);
 }
 
 TEST_F(DriftMonitorTest, EndpointsVersionsAndShadowsAreSeparate) {
