@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "common/error.h"
 #include "engine/thread_pool.h"
+#include "evaluation/class_labels.h"
 #include "tabular/column_mapping.h"
 #include "tabular/csv_reader.h"
 
@@ -42,6 +44,12 @@ Evaluation evaluate(const Predictor& predictor, const LabelledData& data, bool m
   if (has_group) excluded.push_back(data.group_column);
   const ColumnMapping mapping(model, header, data.path, excluded);
 
+  Evaluation result;
+  result.task = task_for(model, has_group);
+  // Classifiers: the metrics read class indexes, the data has class values (or names).
+  std::optional<ClassLabels> classes;
+  if (result.task == TaskKind::kBinary || result.task == TaskKind::kMulticlass) classes.emplace(model);
+
   const std::size_t nf = static_cast<std::size_t>(model.num_features());
   std::vector<double> rows, labels;
   std::vector<std::string> groups;
@@ -49,9 +57,17 @@ Evaluation evaluate(const Predictor& predictor, const LabelledData& data, bool m
   while (reader.next_row(cells)) {
     rows.resize(rows.size() + nf);
     mapping.fill(cells, reader.line_number(), rows.data() + rows.size() - nf);
+    const std::string_view cell = cells[label_index];
     double label = 0;
-    if (!parse_cell(cells[label_index], label) || std::isnan(label)) {
-      throw Error(ErrorKind::kInvalidArgument, "label \"" + std::string(cells[label_index]) + "\" is not a number",
+    if (classes) {
+      const auto index = classes->index_of(cell);
+      if (!index) {
+        throw Error(ErrorKind::kInvalidArgument, "label \"" + std::string(cell) + "\" is not a class of the model",
+                    data.path + ":" + std::to_string(reader.line_number()), "one of its classes: " + classes->describe());
+      }
+      label = *index;
+    } else if (!parse_cell(cell, label) || std::isnan(label)) {
+      throw Error(ErrorKind::kInvalidArgument, "label \"" + std::string(cell) + "\" is not a number",
                   data.path + ":" + std::to_string(reader.line_number()), "a numeric label in every row");
     }
     labels.push_back(label);
@@ -60,8 +76,6 @@ Evaluation evaluate(const Predictor& predictor, const LabelledData& data, bool m
   const std::size_t n = labels.size();
   if (n == 0) throw Error(ErrorKind::kInvalidArgument, "no data rows", data.path, "at least one labelled row");
 
-  Evaluation result;
-  result.task = task_for(model, has_group);
   result.rows = static_cast<std::int64_t>(n);
   ThreadPool pool(0);
   std::vector<double> predictions;

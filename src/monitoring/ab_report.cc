@@ -55,7 +55,8 @@ const char* outcome_name(Verdict::Outcome outcome) {
 }  // namespace
 
 json ab_report(const std::string& endpoint, std::chrono::seconds window, const std::vector<RouteArmInfo>& arms,
-               const std::vector<ArmTraffic>& traffic, const std::vector<QualityGroup>& quality, const AbReportOptions& options) {
+               const std::vector<ArmTraffic>& traffic, const std::vector<QualityGroup>& quality, const std::vector<ShadowPairs>& shadow_pairs,
+               const AbReportOptions& options) {
   auto traffic_of = [&](const RouteArmInfo& arm) -> const ArmTraffic* {
     for (const ArmTraffic& t : traffic) {
       if (t.arm == arm.target && t.version == arm.version && t.model == arm.model) return &t;
@@ -118,8 +119,8 @@ json ab_report(const std::string& endpoint, std::chrono::seconds window, const s
   }
   out["arms"] = arms_json;
   // Shadows answered the same rows as the live arms (all of them, not a share): their labelled quality
-  // comes from the labels given to the live predictions they shadowed, and is tested against the
-  // control like a candidate arm's.
+  // comes from the labels given to the live predictions they shadowed. Against the control they are
+  // tested on the pairs (the control's rows and the shadow's answers to the same requests).
   json shadows = json::array();
   for (const ArmTraffic& t : traffic) {
     if (t.arm.rfind("shadow:", 0) != 0) continue;
@@ -132,8 +133,13 @@ json ab_report(const std::string& endpoint, std::chrono::seconds window, const s
     const ArmQuality mine = arm_quality(t.arm, q, classification);
     s["compared_metric"] = mine.labelled ? json(mine.value) : json(nullptr);
     if (!arms.empty()) {
-      const Verdict verdict = compare_arms(control, mine, metric, options.min_labelled, options.alpha);
-      s["verdict"] = {{"outcome", outcome_name(verdict.outcome)}, {"text", verdict.text}};
+      PairedOutcomes paired;
+      for (const ShadowPairs& p : shadow_pairs) {
+        if (p.arm == t.arm && p.version == t.version && p.model == t.model) paired = p.outcomes;
+      }
+      const Verdict verdict = compare_paired(arms.front().target, t.arm, paired, metric, options.min_labelled, options.alpha);
+      s["verdict"] = {{"outcome", outcome_name(verdict.outcome)}, {"text", verdict.text}, {"pairs", paired.pairs},
+                      {"test", classification ? "McNemar's exact test (paired)" : "paired t-test"}};
       if (verdict.outcome != Verdict::Outcome::kNotEnoughData) {
         s["verdict"]["difference"] = number_or_null(verdict.test.difference);
         s["verdict"]["p_value"] = number_or_null(verdict.test.p_value);

@@ -5,7 +5,8 @@
 // The compared metric follows the task: accuracy (two-proportion z-test) for classifiers, mean
 // squared error (Welch's t-test on per-row squared errors) for regressors. Shadows appear with their
 // traffic, latency and labelled quality (labels given to the live predictions they shadowed), tested
-// against the control too.
+// against the control on the requests both answered: paired tests (McNemar's exact test, or the
+// paired t-test on squared errors), since a shadow answers the control's own rows.
 #pragma once
 
 #include <chrono>
@@ -36,9 +37,10 @@ struct AbReportOptions {
 };
 
 // `arms`: the route's arms, control first. `traffic`: rows per arm in the window (the log's traffic()).
-// `quality`: labelled quality grouped by arm (live_quality(..., by_arm = true)).
+// `quality`: labelled quality grouped by arm (live_quality(..., by_arm = true)). `shadow_pairs`: each
+// shadow against the control (pair_shadows_with(control's target, ...)).
 nlohmann::json ab_report(const std::string& endpoint, std::chrono::seconds window, const std::vector<RouteArmInfo>& arms,
                          const std::vector<ArmTraffic>& traffic, const std::vector<QualityGroup>& quality,
-                         const AbReportOptions& options = {});
+                         const std::vector<ShadowPairs>& shadow_pairs = {}, const AbReportOptions& options = {});
 
 }  // namespace orchard

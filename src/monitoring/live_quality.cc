@@ -11,6 +11,32 @@ namespace orchard {
 
 namespace {
 
+// The number of values a labelled row gives its task's metrics (1 for regression and binary, the
+// classes for multiclass), or 0 when they cannot read it: raw margins, another width, a label that
+// is not finite. Binary models give P(1), or [P(0), P(1)] (scikit-learn's predict_proba via ONNX).
+int readable_width(const PredictionRecord& record, TaskKind task) {
+  const int width = static_cast<int>(record.outputs.size());
+  if (record.raw || !record.label || !std::isfinite(*record.label) || width < 1) return 0;
+  if (task == TaskKind::kMulticlass) return width >= 2 ? width : 0;
+  if (task == TaskKind::kBinary) return width <= 2 ? 1 : 0;
+  return width == 1 ? 1 : 0;
+}
+
+// The class a classifier's row predicts: P(1) > 0.5, or the most probable of k.
+int predicted_class(const double* values, int k, bool binary) {
+  if (binary) return values[0] > 0.5 ? 1 : 0;
+  int best = 0;
+  for (int c = 1; c < k; ++c) {
+    if (values[c] > values[best]) best = c;
+  }
+  return best;
+}
+
+// The values the metrics read (P(1) alone for a binary model).
+const double* metric_values(const PredictionRecord& record, TaskKind task) {
+  return task == TaskKind::kBinary ? &record.outputs.back() : record.outputs.data();
+}
+
 // Scores one group's rows (already filtered to those the task can read).
 void score(QualityGroup& group, const std::vector<double>& labels, const std::vector<double>& predictions, int k) {
   group.labelled = labels.size();
@@ -29,15 +55,7 @@ void score(QualityGroup& group, const std::vector<double>& labels, const std::ve
     group.squared_error.variance = labels.size() > 1 ? std::max(0.0, (sum_sq - sum * sum / n) / (n - 1)) : 0.0;
   } else {
     for (std::size_t i = 0; i < labels.size(); ++i) {
-      int predicted = 0;
-      if (task == TaskKind::kBinary) {
-        predicted = predictions[i] > 0.5 ? 1 : 0;
-      } else {
-        for (int c = 1; c < k; ++c) {
-          if (predictions[i * static_cast<std::size_t>(k) + static_cast<std::size_t>(c)] >
-              predictions[i * static_cast<std::size_t>(k) + static_cast<std::size_t>(predicted)]) predicted = c;
-        }
-      }
+      const int predicted = predicted_class(predictions.data() + i * static_cast<std::size_t>(k), k, task == TaskKind::kBinary);
       if (predicted == static_cast<int>(labels[i])) ++group.correct;
     }
   }
@@ -97,23 +115,90 @@ std::vector<QualityGroup> live_quality(const std::vector<PredictionRecord>& labe
       rows.group.task = task->second;
     }
     const auto& task = rows.group.task;
-    const int width = static_cast<int>(record.outputs.size());
-    const bool readable = task && !record.raw && width >= 1 &&
-                          (*task == TaskKind::kMulticlass ? width >= 2 : width == 1) && std::isfinite(*record.label) &&
-                          (rows.k == 0 || rows.k == width);
-    if (!readable) {
+    const int k = task ? readable_width(record, *task) : 0;
+    if (k == 0 || (rows.k != 0 && rows.k != k)) {
       ++rows.group.skipped;
       continue;
     }
-    rows.k = width;
+    rows.k = k;
     rows.labels.push_back(*record.label);
-    rows.predictions.insert(rows.predictions.end(), record.outputs.begin(), record.outputs.end());
+    const double* values = metric_values(record, *task);
+    rows.predictions.insert(rows.predictions.end(), values, values + k);
   }
   std::vector<QualityGroup> out;
   for (auto& [key, rows] : groups) {
     if (rows.group.task) score(rows.group, rows.labels, rows.predictions, rows.k);
     else rows.group.note = "the version is no longer in the registry";
     out.push_back(std::move(rows.group));
+  }
+  return out;
+}
+
+std::vector<ShadowPairs> pair_shadows_with(const std::string& control_arm, const std::vector<PredictionRecord>& labelled,
+                                           const TaskLookup& task_of) {
+  std::map<std::pair<std::string, std::int64_t>, std::optional<TaskKind>> tasks;
+  auto task = [&](const PredictionRecord& r) {
+    auto it = tasks.find({r.model, r.version});
+    if (it == tasks.end()) it = tasks.emplace(std::make_pair(r.model, r.version), task_of(r.model, r.version)).first;
+    return it->second;
+  };
+  // One row's outcome: right or wrong, and its squared error (regression), if its task can read it.
+  struct Outcome {
+    bool correct = false;
+    double squared_error = 0;
+  };
+  auto outcome = [&](const PredictionRecord& r, TaskKind kind) -> std::optional<Outcome> {
+    const int k = readable_width(r, kind);
+    if (k == 0) return std::nullopt;
+    const double* values = metric_values(r, kind);
+    if (kind == TaskKind::kRegression) return Outcome{false, (values[0] - *r.label) * (values[0] - *r.label)};
+    return Outcome{predicted_class(values, k, kind == TaskKind::kBinary) == static_cast<int>(*r.label), 0};
+  };
+  std::map<PredictionId, const PredictionRecord*> control_rows;
+  for (const PredictionRecord& r : labelled) {
+    if (r.label && !r.shadow_of && r.arm == control_arm) control_rows.emplace(r.id, &r);
+  }
+  struct Sums {
+    PairedOutcomes outcomes;
+    std::int64_t control_right = 0, candidate_right = 0;
+    double control_loss = 0, candidate_loss = 0, difference_sum = 0, difference_sum_sq = 0;
+  };
+  std::map<std::tuple<std::string, std::string, std::int64_t>, Sums> by_shadow;
+  for (const PredictionRecord& shadow : labelled) {
+    if (!shadow.label || !shadow.shadow_of) continue;
+    const auto live = control_rows.find(*shadow.shadow_of);
+    if (live == control_rows.end()) continue;
+    const auto kind = task(*live->second), shadow_kind = task(shadow);
+    if (!kind || kind != shadow_kind) continue;
+    const auto mine = outcome(shadow, *kind), theirs = outcome(*live->second, *kind);
+    if (!mine || !theirs) continue;
+    Sums& sums = by_shadow[{shadow.arm, shadow.model, shadow.version}];
+    ++sums.outcomes.pairs;
+    sums.control_right += theirs->correct;
+    sums.candidate_right += mine->correct;
+    sums.outcomes.control_only += theirs->correct && !mine->correct;
+    sums.outcomes.candidate_only += mine->correct && !theirs->correct;
+    const double difference = mine->squared_error - theirs->squared_error;
+    sums.control_loss += theirs->squared_error;
+    sums.candidate_loss += mine->squared_error;
+    sums.difference_sum += difference;
+    sums.difference_sum_sq += difference * difference;
+    if (*kind == TaskKind::kRegression) sums.outcomes.difference.count = sums.outcomes.pairs;
+  }
+  std::vector<ShadowPairs> out;
+  for (auto& [key, sums] : by_shadow) {
+    PairedOutcomes& o = sums.outcomes;
+    const double n = static_cast<double>(o.pairs);
+    if (o.difference.count) {
+      o.control_value = sums.control_loss / n;
+      o.candidate_value = sums.candidate_loss / n;
+      o.difference.mean = sums.difference_sum / n;
+      o.difference.variance = o.pairs > 1 ? std::max(0.0, (sums.difference_sum_sq - sums.difference_sum * sums.difference_sum / n) / (n - 1)) : 0.0;
+    } else {
+      o.control_value = static_cast<double>(sums.control_right) / n;
+      o.candidate_value = static_cast<double>(sums.candidate_right) / n;
+    }
+    out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), o});
   }
   return out;
 }

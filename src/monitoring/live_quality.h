@@ -40,6 +40,17 @@ using TaskLookup = std::function<std::optional<TaskKind>(const std::string& mode
 // whose live row (shadow_of) is in `labelled` with the same model and version is not counted twice.
 std::vector<QualityGroup> live_quality(const std::vector<PredictionRecord>& labelled, const TaskLookup& task_of, bool by_arm);
 
+// A shadow against the control arm on the requests both answered: each labelled shadow row whose
+// live row (shadow_of) is a labelled row of `control_arm` in `labelled` makes a pair. One entry per
+// shadow (arm, model, version) with at least one pair, in order of (arm, model, version).
+struct ShadowPairs {
+  std::string arm, model;
+  std::int64_t version = 0;
+  PairedOutcomes outcomes;  // classifiers: right/wrong per pair; regressors: squared errors
+};
+std::vector<ShadowPairs> pair_shadows_with(const std::string& control_arm, const std::vector<PredictionRecord>& labelled,
+                                           const TaskLookup& task_of);
+
 // {"model", "version", ["arm"], "task", "labelled", "skipped", "metrics": {name: value}, ["note"]}
 nlohmann::json to_json(const QualityGroup& group);
 

@@ -1,6 +1,7 @@
 #include "monitoring/significance.h"
 
 #include <algorithm>
+#include <boost/math/distributions/binomial.hpp>
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
@@ -29,6 +30,21 @@ std::string number(double value) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.4g", value);
   return buffer;
+}
+
+// Fills in the verdict's outcome and text from its test.
+void decide(Verdict& verdict, const std::string& control_arm, double control_value, const std::string& candidate_arm, double candidate_value,
+            const MetricSpec& metric, double alpha) {
+  if (!(verdict.test.p_value < alpha)) {
+    verdict.outcome = Verdict::Outcome::kNoDifference;
+    verdict.text = "no significant difference (" + format_p_value(verdict.test.p_value) + ")";
+    return;
+  }
+  const bool candidate_better = (verdict.test.difference > 0) == metric.higher_is_better;
+  verdict.outcome = candidate_better ? Verdict::Outcome::kCandidateBetter : Verdict::Outcome::kControlBetter;
+  verdict.text = (candidate_better ? candidate_arm : control_arm) + " is better: " + metric.name + " " +
+                 number(candidate_better ? candidate_value : control_value) + " vs " + number(candidate_better ? control_value : candidate_value) +
+                 ", " + format_p_value(verdict.test.p_value);
 }
 
 }  // namespace
@@ -70,6 +86,37 @@ TestResult welch_t_test(const MeanSummary& control, const MeanSummary& candidate
   return result;
 }
 
+TestResult mcnemar_test(std::int64_t control_only, std::int64_t candidate_only, std::int64_t pairs) {
+  if (control_only < 0 || candidate_only < 0 || control_only + candidate_only > pairs) {
+    bad("discordant pairs outside [0, pairs]", "McNemar's test", "0 <= control_only + candidate_only <= pairs");
+  }
+  const std::int64_t discordant = control_only + candidate_only;
+  TestResult result;
+  result.difference = pairs ? static_cast<double>(candidate_only - control_only) / static_cast<double>(pairs) : 0.0;
+  if (discordant == 0) return result;  // the arms agree on every pair
+  result.statistic = static_cast<double>(candidate_only - control_only) / std::sqrt(static_cast<double>(discordant));
+  const boost::math::binomial_distribution<double> coin(static_cast<double>(discordant), 0.5);
+  const double tail = boost::math::cdf(coin, static_cast<double>(std::min(control_only, candidate_only)));
+  result.p_value = std::min(1.0, 2 * tail);
+  return result;
+}
+
+TestResult paired_t_test(const MeanSummary& differences) {
+  if (differences.count < 2) bad("fewer than 2 pairs", "paired t-test", "at least 2 pairs");
+  if (!(differences.variance >= 0) || !std::isfinite(differences.mean)) {
+    bad("a negative or non-finite variance or mean", "paired t-test", "finite mean and variance >= 0");
+  }
+  const double standard_error = std::sqrt(differences.variance / static_cast<double>(differences.count));
+  if (!(standard_error > 0)) return no_variance(differences.mean);
+  TestResult result;
+  result.difference = differences.mean;
+  result.statistic = differences.mean / standard_error;
+  result.degrees_of_freedom = static_cast<double>(differences.count - 1);
+  const boost::math::students_t_distribution<double> t(result.degrees_of_freedom);
+  result.p_value = 2 * boost::math::cdf(boost::math::complement(t, std::abs(result.statistic)));
+  return result;
+}
+
 std::string format_p_value(double p) {
   if (p < 0.001) return "p < 0.001";
   char buffer[32];
@@ -92,17 +139,21 @@ Verdict compare_arms(const ArmQuality& control, const ArmQuality& candidate, con
   } else {
     verdict.test = welch_t_test({control.value, control.variance, control.labelled}, {candidate.value, candidate.variance, candidate.labelled});
   }
-  if (!(verdict.test.p_value < alpha)) {
-    verdict.outcome = Verdict::Outcome::kNoDifference;
-    verdict.text = "no significant difference (" + format_p_value(verdict.test.p_value) + ")";
+  decide(verdict, control.arm, control.value, candidate.arm, candidate.value, metric, alpha);
+  return verdict;
+}
+
+Verdict compare_paired(const std::string& control_arm, const std::string& candidate_arm, const PairedOutcomes& outcomes,
+                       const MetricSpec& metric, std::int64_t min_labelled, double alpha) {
+  Verdict verdict;
+  if (outcomes.pairs < std::max<std::int64_t>(min_labelled, 2)) {
+    verdict.text = "not enough data yet (" + std::to_string(outcomes.pairs) + " of " + std::to_string(min_labelled) +
+                   " labelled rows answered by both " + control_arm + " and " + candidate_arm + ")";
     return verdict;
   }
-  const bool candidate_better = (verdict.test.difference > 0) == metric.higher_is_better;
-  const ArmQuality& winner = candidate_better ? candidate : control;
-  const ArmQuality& loser = candidate_better ? control : candidate;
-  verdict.outcome = candidate_better ? Verdict::Outcome::kCandidateBetter : Verdict::Outcome::kControlBetter;
-  verdict.text = winner.arm + " is better: " + metric.name + " " + number(winner.value) + " vs " + number(loser.value) + ", " +
-                 format_p_value(verdict.test.p_value);
+  verdict.test = metric.proportion ? mcnemar_test(outcomes.control_only, outcomes.candidate_only, outcomes.pairs)
+                                   : paired_t_test(outcomes.difference);
+  decide(verdict, control_arm, outcomes.control_value, candidate_arm, outcomes.candidate_value, metric, alpha);
   return verdict;
 }
 

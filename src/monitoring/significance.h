@@ -36,6 +36,30 @@ struct MeanSummary {
 // statistic 0 and p = 1 when the means are equal, ±inf and p = 0 when they are not.
 TestResult welch_t_test(const MeanSummary& control, const MeanSummary& candidate);
 
+// Paired tests: two arms that answered the same rows (a shadow and the live arm whose requests it
+// also answered). Pairing removes the rows' own difficulty from the comparison, which the
+// independent-sample tests above would count as noise (their p-values come out too large).
+
+// McNemar's exact test (statsmodels' mcnemar(exact=True)): of the pairs where exactly one arm was
+// right, the candidate's share against 1/2, by the binomial distribution. `control_only`: pairs only
+// the control got right; `candidate_only`: only the candidate. difference = (candidate_only −
+// control_only) / pairs, the accuracy difference on the pairs. No discordant pair: p = 1.
+TestResult mcnemar_test(std::int64_t control_only, std::int64_t candidate_only, std::int64_t pairs);
+
+// The paired t-test (scipy.stats.ttest_rel) on per-pair differences, candidate − control. Requires
+// count >= 2; zero variance: p = 1 if the mean difference is 0, else 0.
+TestResult paired_t_test(const MeanSummary& differences);
+
+// Two arms' outcomes on the same labelled rows.
+struct PairedOutcomes {
+  std::int64_t pairs = 0;
+  std::int64_t control_only = 0;    // proportion metric: pairs only the control got right
+  std::int64_t candidate_only = 0;  // pairs only the candidate got right
+  MeanSummary difference;           // mean metric: per pair, candidate's loss − control's
+  double control_value = 0;         // the metric on the pairs (accuracy, or mean loss)
+  double candidate_value = 0;
+};
+
 // One arm's labelled quality on one metric. For a proportion metric, `value` is the rate (accuracy,
 // error rate) and `variance` is ignored; for a mean metric, `value` is the mean per-row loss and
 // `variance` its sample variance.
@@ -64,6 +88,11 @@ struct Verdict {
 // significant when p < alpha.
 Verdict compare_arms(const ArmQuality& control, const ArmQuality& candidate, const MetricSpec& metric, std::int64_t min_labelled = 30,
                      double alpha = 0.05);
+
+// The same verdict from paired outcomes (McNemar's exact test, or the paired t-test), once there are
+// at least `min_labelled` pairs.
+Verdict compare_paired(const std::string& control_arm, const std::string& candidate_arm, const PairedOutcomes& outcomes,
+                       const MetricSpec& metric, std::int64_t min_labelled = 30, double alpha = 0.05);
 
 // "p = 0.003", "p = 0.41", "p < 0.001".
 std::string format_p_value(double p);

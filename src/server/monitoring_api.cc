@@ -17,7 +17,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/duration.h"
+#include "common/timestamp.h"
 #include "common/error.h"
+#include "evaluation/class_labels.h"
+#include "evaluation/evaluator.h"
 #include "registry/record_json.h"
 #include "registry/registry.h"
 #include "server/service.h"
@@ -46,25 +49,6 @@ PredictionId parse_id(const std::string& text) {
   const auto id = PredictionId::parse(text);
   if (!id) throw Error(ErrorKind::kInvalidArgument, "\"" + text + "\" is not a prediction id", "", "a UUID such as 0192f1e4-7c3a-7d2e-8b1f-...");
   return *id;
-}
-
-// "2026-11-26T21:43:17Z" (optionally with .mmm) or Unix milliseconds.
-std::int64_t parse_time(const std::string& text, const char* what) {
-  std::int64_t ms = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-  if (ec == std::errc() && end == text.data() + text.size()) return ms;
-  std::tm tm{};
-  int millis = 0;
-  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (rest && *rest == '.') {
-    const char* digits = ++rest;
-    while (*rest >= '0' && *rest <= '9') ++rest;
-    std::from_chars(digits, std::min(rest, digits + 3), millis);
-  }
-  if (!rest || (*rest != '\0' && std::string(rest) != "Z")) {
-    throw Error(ErrorKind::kInvalidArgument, "\"" + text + "\" is not a time", what, "ISO-8601 UTC (2026-11-26T21:43:17Z) or Unix milliseconds");
-  }
-  return static_cast<std::int64_t>(timegm(&tm)) * 1000 + millis;
 }
 
 std::size_t parse_count(const std::string& text, const char* what, std::size_t fallback, std::size_t limit) {
@@ -99,35 +83,50 @@ class FeatureNames {
   std::map<std::pair<std::string, std::int64_t>, std::vector<std::string>> cache_;
 };
 
-// A label as a number: numbers as they are, true/false as 1/0, a class name as its index among the
-// version's outputs.
+// A label as the prediction log keeps it: a regression target as it is; for a classifier, the
+// index of the class the label names (evaluation/class_labels.h): its value (1, 2, 3 as in the
+// training data), its name ("setosa"), or true/false for a binary model's positive and negative class.
 double label_value(OrchardService& service, const json& label, const PredictionRecord& record) {
-  if (label.is_number()) {
-    const double value = label.get<double>();
-    if (!std::isfinite(value)) throw Error(ErrorKind::kInvalidArgument, "the label is not finite");
-    return value;
+  const std::string where = "prediction " + record.id.text();
+  const std::string of_version = record.model + ":" + std::to_string(record.version);
+  std::shared_ptr<const LoadedVersion> version;
+  try {
+    version = service.catalog().version(record.model, record.version);
+  } catch (const Error&) {
+    // The version is no longer served: the label is kept as given (scored as an index, if at all).
   }
-  if (label.is_boolean()) return label.get<bool>() ? 1.0 : 0.0;
-  if (label.is_string()) {
-    const std::string text = label.get<std::string>();
-    std::vector<std::string> names;
-    try {
-      names = service.catalog().version(record.model, record.version)->predictor->value_names(false);
-    } catch (const Error&) {
+  const Model* model = version ? &version->predictor->model() : nullptr;
+  const TaskKind task = model ? task_for(*model, false) : TaskKind::kRegression;
+  const bool classifier = task == TaskKind::kBinary || task == TaskKind::kMulticlass;
+  if (label.is_boolean()) {
+    if (model && task != TaskKind::kBinary) {
+      throw Error(ErrorKind::kInvalidArgument, "a true/false label is for binary classifiers; " + of_version + " is not one", where,
+                  "the label as in its training data");
     }
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == text) return static_cast<double>(i);
-    }
-    double value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec == std::errc() && end == text.data() + text.size()) return value;
-    std::string known;
-    for (const auto& name : names) known += (known.empty() ? "" : ", ") + name;
-    throw Error(ErrorKind::kInvalidArgument, "label \"" + text + "\" is not a class of " + record.model + ":" + std::to_string(record.version),
-                "prediction " + record.id.text(), "a number, true/false, or one of: " + known);
+    return label.get<bool>() ? 1.0 : 0.0;
   }
-  throw Error(ErrorKind::kInvalidArgument, "the label is missing or not a number, boolean or class name", "prediction " + record.id.text(),
-              R"({"label": 1})");
+  if (!label.is_number() && !label.is_string()) {
+    throw Error(ErrorKind::kInvalidArgument, "the label is missing or not a number, boolean or class name", where, R"({"label": 1})");
+  }
+  const std::string text = label.is_string() ? label.get<std::string>() : label.dump();
+  if (label.is_number() && !std::isfinite(label.get<double>())) {
+    throw Error(ErrorKind::kInvalidArgument, "label " + text + " is not a finite number", where, "a label as in the training data");
+  }
+  if (classifier) {
+    const ClassLabels classes(*model);
+    const auto index = label.is_string() ? classes.index_of(text) : classes.index_of(label.get<double>());
+    if (!index) {
+      throw Error(ErrorKind::kInvalidArgument, "label " + label.dump() + " is not a class of " + of_version, where,
+                  "one of its classes: " + classes.describe() + (task == TaskKind::kBinary ? ", or true/false" : ""));
+    }
+    return *index;
+  }
+  if (label.is_number()) return label.get<double>();
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec == std::errc() && end == text.data() + text.size() && std::isfinite(value)) return value;
+  throw Error(ErrorKind::kInvalidArgument, "label \"" + text + "\" is not a number", where,
+              model ? "the regression target of " + of_version + " as a number" : "a number");
 }
 
 HttpResponse search(OrchardService& service, const HttpRequest& request) {
@@ -142,8 +141,8 @@ HttpResponse search(OrchardService& service, const HttpRequest& request) {
   if (const std::string w = query_param(request, "window"); !w.empty()) {
     query.since_ms = unix_ms_now() - parse_duration(w, "window").count() * 1000;
   }
-  if (const std::string t = query_param(request, "since"); !t.empty()) query.since_ms = parse_time(t, "since");
-  if (const std::string t = query_param(request, "until"); !t.empty()) query.until_ms = parse_time(t, "until");
+  if (const std::string t = query_param(request, "since"); !t.empty()) query.since_ms = parse_timestamp(t, "since");
+  if (const std::string t = query_param(request, "until"); !t.empty()) query.until_ms = parse_timestamp(t, "until");
   if (const std::string b = query_param(request, "before"); !b.empty()) query.before = parse_id(b);
   query.limit = parse_count(query_param(request, "limit"), "limit", 50, kMaxSearchLimit);
   query.labelled_only = query_param(request, "labelled") == "1" || query_param(request, "labelled") == "true";
@@ -233,8 +232,10 @@ HttpResponse report(OrchardService& service, const HttpRequest& request, const s
   const std::int64_t now = unix_ms_now();
   const auto traffic = log.traffic(endpoint, now - window.count() * 1000, now + 1);
   const auto labelled = labelled_rows(log, endpoint, window);
-  const auto by_arm = live_quality(labelled, [&](const std::string& m, std::int64_t v) { return service.task_of(m, v); }, true);
-  return json_reply(ab_report(endpoint, window, arms, traffic, by_arm, options));
+  const TaskLookup task_of = [&](const std::string& m, std::int64_t v) { return service.task_of(m, v); };
+  const auto by_arm = live_quality(labelled, task_of, true);
+  const auto shadow_pairs = arms.empty() ? std::vector<ShadowPairs>{} : pair_shadows_with(arms.front().target, labelled, task_of);
+  return json_reply(ab_report(endpoint, window, arms, traffic, by_arm, shadow_pairs, options));
 }
 
 HttpResponse drift(OrchardService& service, const HttpRequest& request, const std::string& endpoint) {
@@ -308,7 +309,8 @@ HttpResponse handle_monitoring(OrchardService& service, const HttpRequest& reque
     try {
       return json::parse(request.body);
     } catch (const json::exception& e) {
-      throw Error(ErrorKind::kInvalidArgument, std::string("the body is not valid JSON: ") + e.what());
+      throw Error(ErrorKind::kInvalidArgument, std::string("the body is not valid JSON: ") + e.what(),
+                  request.method + " " + std::string(request.path()), R"({"label": 1}, or {"items": [{"id": "...", "label": 1}]} for /api/v1/feedback)");
     }
   };
 

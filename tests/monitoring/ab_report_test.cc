@@ -71,8 +71,35 @@ TEST(AbReport, AClearWinnerIsCalledAndATieIsNot) {
   AbReportOptions strict;
   strict.min_labelled = 500;
   const auto few = ab_report("churn", std::chrono::hours(1), kArms, {},
-                             {quality("@production", 1, 400, 280), quality("@staging", 2, 400, 360)}, strict);
+                             {quality("@production", 1, 400, 280), quality("@staging", 2, 400, 360)}, {}, strict);
   EXPECT_EQ(few["arms"][1]["verdict"]["outcome"], "not_enough_data");
+}
+
+// A shadow answers the control's own requests: it is compared on those pairs. Here both are right
+// on most rows; the shadow alone is right on 10 and the control alone on 2 (McNemar: p = 0.039),
+// while an unpaired test of 0.80 against 0.88 on 100 rows each would find nothing (p = 0.12).
+TEST(AbReport, ShadowsAreComparedWithTheControlOnTheRequestsBothAnswered) {
+  ShadowPairs pairs;
+  pairs.arm = "shadow:3";
+  pairs.model = "churn";
+  pairs.version = 3;
+  pairs.outcomes.pairs = 100;
+  pairs.outcomes.control_only = 2;
+  pairs.outcomes.candidate_only = 10;
+  pairs.outcomes.control_value = 0.80;
+  pairs.outcomes.candidate_value = 0.88;
+  const auto report = ab_report("churn", std::chrono::hours(1), kArms, {traffic("shadow:3", 3, 100, {7})},
+                                {quality("@production", 1, 100, 80), quality("shadow:3", 3, 100, 88)}, {pairs});
+  ASSERT_EQ(report["shadows"].size(), 1u);
+  const auto& verdict = report["shadows"][0]["verdict"];
+  EXPECT_EQ(verdict["outcome"], "candidate_better") << report.dump(2);
+  EXPECT_EQ(verdict["pairs"], 100);
+  EXPECT_EQ(verdict["test"], "McNemar's exact test (paired)");
+  EXPECT_NEAR(verdict["p_value"].get<double>(), 158.0 / 4096, 1e-12);
+
+  const auto unpaired = ab_report("churn", std::chrono::hours(1), kArms, {traffic("shadow:3", 3, 100, {7})},
+                                  {quality("@production", 1, 100, 80), quality("shadow:3", 3, 100, 88)});
+  EXPECT_EQ(unpaired["shadows"][0]["verdict"]["outcome"], "not_enough_data") << "no pairs: no verdict";
 }
 
 TEST(AbReport, RegressionComparesMeanSquaredErrorWithWelch) {

@@ -96,6 +96,74 @@ TEST(LiveQuality, AVersionShadowingItselfIsCountedOncePerVersion) {
   EXPECT_EQ(per_arm[2].labelled, 2u);
 }
 
+// scikit-learn binary classifiers (through ONNX) answer [P(0), P(1)]: scored on P(1), not skipped.
+TEST(LiveQuality, BinaryModelsWithBothProbabilitiesAreScoredOnThePositiveOne) {
+  const auto groups = live_quality({labelled(1, "a", {0.2, 0.8}, 1), labelled(1, "a", {0.7, 0.3}, 1), labelled(1, "a", {0.9, 0.1}, 0)},
+                                   kBinary, false);
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].labelled, 3u);
+  EXPECT_EQ(groups[0].skipped, 0u);
+  EXPECT_EQ(groups[0].correct, 2);
+  EXPECT_DOUBLE_EQ(metric(groups[0], "auc"), 1.0) << "positives 0.8 and 0.3 both above the negative 0.1";
+}
+
+// Pairs: a shadow's labelled rows with the control's rows they shadowed; rows of other arms, and
+// shadow rows whose live row is not in the window, make none.
+TEST(LiveQuality, ShadowsArePairedWithTheControlRowsTheyShadowed) {
+  std::vector<PredictionRecord> rows;
+  auto live = [&](std::uint8_t n, const std::string& arm, double p, double label) {
+    rows.push_back(labelled(arm == "@production" ? 1 : 2, arm, {p}, label));
+    rows.back().id = id_number(n);
+  };
+  auto shadow = [&](std::uint8_t n, std::uint8_t of, double p, double label) {
+    rows.push_back(labelled(3, "shadow:3", {p}, label));
+    rows.back().id = id_number(n);
+    rows.back().shadow_of = id_number(of);
+  };
+  live(1, "@production", 0.9, 1);  // both right
+  shadow(11, 1, 0.8, 1);
+  live(2, "@production", 0.9, 0);  // only the shadow right
+  shadow(12, 2, 0.2, 0);
+  live(3, "@production", 0.1, 0);  // only the control right
+  shadow(13, 3, 0.7, 0);
+  live(4, "@production", 0.2, 1);  // only the shadow right
+  shadow(14, 4, 0.6, 1);
+  live(5, "@staging", 0.9, 1);     // another arm's row
+  shadow(15, 5, 0.9, 1);
+  shadow(16, 99, 0.9, 1);          // its live row is not in the window
+
+  const auto pairs = pair_shadows_with("@production", rows, kBinary);
+  ASSERT_EQ(pairs.size(), 1u);
+  EXPECT_EQ(pairs[0].arm, "shadow:3");
+  EXPECT_EQ(pairs[0].version, 3);
+  EXPECT_EQ(pairs[0].outcomes.pairs, 4);
+  EXPECT_EQ(pairs[0].outcomes.control_only, 1);
+  EXPECT_EQ(pairs[0].outcomes.candidate_only, 2);
+  EXPECT_DOUBLE_EQ(pairs[0].outcomes.control_value, 0.5);
+  EXPECT_DOUBLE_EQ(pairs[0].outcomes.candidate_value, 0.75);
+}
+
+TEST(LiveQuality, RegressionShadowsArePairedOnSquaredErrors) {
+  const TaskLookup regression = [](const std::string&, std::int64_t) { return std::optional<TaskKind>(TaskKind::kRegression); };
+  std::vector<PredictionRecord> rows = {labelled(1, "1", {3.0}, 2.0), labelled(3, "shadow:3", {2.5}, 2.0),
+                                        labelled(1, "1", {0.0}, 2.0), labelled(3, "shadow:3", {1.0}, 2.0)};
+  rows[0].id = id_number(1);
+  rows[1].id = id_number(2);
+  rows[1].shadow_of = rows[0].id;
+  rows[2].id = id_number(3);
+  rows[3].id = id_number(4);
+  rows[3].shadow_of = rows[2].id;
+  const auto pairs = pair_shadows_with("1", rows, regression);
+  ASSERT_EQ(pairs.size(), 1u);
+  const PairedOutcomes& o = pairs[0].outcomes;
+  EXPECT_EQ(o.difference.count, 2);
+  // Squared errors: control 1 and 4, shadow 0.25 and 1; differences -0.75 and -3.
+  EXPECT_DOUBLE_EQ(o.control_value, 2.5);
+  EXPECT_DOUBLE_EQ(o.candidate_value, 0.625);
+  EXPECT_DOUBLE_EQ(o.difference.mean, -1.875);
+  EXPECT_DOUBLE_EQ(o.difference.variance, 2 * 1.125 * 1.125);
+}
+
 TEST(LiveQuality, OneClassOfLabelsStillGivesAccuracyAndSaysWhyAucIsMissing) {
   const auto groups = live_quality({labelled(1, "a", {0.9}, 1), labelled(1, "a", {0.3}, 1)}, kBinary, false);
   ASSERT_EQ(groups.size(), 1u);

@@ -100,6 +100,48 @@ TEST(Significance, VerdictWithoutSignificance) {
   EXPECT_NEAR(v.test.p_value, 0.57255994440865232, 1e-10);
 }
 
+// McNemar's exact test: 10 pairs only the control got right, 2 only the candidate, 88 both or
+// neither: p = 2 · P(X <= 2), X ~ Binomial(12, 1/2) = 2 · (1 + 12 + 66) / 4096.
+TEST(Significance, McNemarExactTestOnDiscordantPairs) {
+  const TestResult r = mcnemar_test(10, 2, 100);
+  EXPECT_NEAR(r.p_value, 158.0 / 4096, 1e-12);
+  EXPECT_DOUBLE_EQ(r.difference, -0.08);
+  EXPECT_LT(r.statistic, 0);
+  EXPECT_NEAR(mcnemar_test(2, 10, 100).p_value, 158.0 / 4096, 1e-12) << "two-sided";
+  EXPECT_DOUBLE_EQ(mcnemar_test(6, 6, 100).p_value, 1.0);
+  EXPECT_DOUBLE_EQ(mcnemar_test(0, 0, 100).p_value, 1.0) << "the arms agree on every pair";
+  EXPECT_THROW(mcnemar_test(60, 50, 100), Error);
+}
+
+// The paired t-test on differences 1, 2, 3, 4, 5: t = 3 / sqrt(2.5 / 5), 4 degrees of freedom,
+// p = 0.013236 (scipy.stats.ttest_rel([3, 5, 7, 9, 11], [2, 3, 4, 5, 6])).
+TEST(Significance, PairedTTestOnDifferences) {
+  const TestResult r = paired_t_test({3.0, 2.5, 5});
+  EXPECT_NEAR(r.statistic, 4.242640687119285, 1e-12);
+  EXPECT_DOUBLE_EQ(r.degrees_of_freedom, 4);
+  EXPECT_NEAR(r.p_value, 0.013235599, 1e-8);
+  EXPECT_DOUBLE_EQ(paired_t_test({0.0, 0.0, 10}).p_value, 1.0);
+  EXPECT_DOUBLE_EQ(paired_t_test({0.5, 0.0, 10}).p_value, 0.0);
+  EXPECT_THROW(paired_t_test({1.0, 1.0, 1}), Error);
+}
+
+// Paired verdicts: the same texts as compare_arms, on the pairs.
+TEST(Significance, PairedVerdicts) {
+  const MetricSpec accuracy{"accuracy", true, true};
+  PairedOutcomes o;
+  o.pairs = 100;
+  o.control_only = 2;
+  o.candidate_only = 10;
+  o.control_value = 0.80;
+  o.candidate_value = 0.88;
+  const Verdict v = compare_paired("@production", "shadow:3", o, accuracy);
+  EXPECT_EQ(v.outcome, Verdict::Outcome::kCandidateBetter);
+  EXPECT_EQ(v.text, "shadow:3 is better: accuracy 0.88 vs 0.8, p = 0.039");
+  o.pairs = 20;
+  EXPECT_EQ(compare_paired("@production", "shadow:3", o, accuracy).text,
+            "not enough data yet (20 of 30 labelled rows answered by both @production and shadow:3)");
+}
+
 TEST(Significance, PValueText) {
   EXPECT_EQ(format_p_value(0.003), "p = 0.003");
   EXPECT_EQ(format_p_value(0.41), "p = 0.41");

@@ -58,6 +58,10 @@ TEST(MonitoringApi, FeedbackGivesLiveQualityEqualToItsDefinition) {
   EXPECT_EQ(batch["unknown"], json::array({"01000000-0000-7000-8000-000000000000"}));
   EXPECT_EQ(client.post("/api/v1/predictions/01000000-0000-7000-8000-000000000000/feedback", R"({"label": 1})").status, 404);
   EXPECT_EQ(client.post("/api/v1/predictions/" + ids[0] + "/feedback", R"({"label": "maybe"})").status, 400);
+  const auto not_a_class = client.post("/api/v1/predictions/" + ids[0] + "/feedback", R"({"label": 2})");
+  EXPECT_EQ(not_a_class.status, 400);
+  EXPECT_NE(not_a_class.body.find("one of its classes: 0, 1, or true/false"), std::string::npos) << not_a_class.body;
+  EXPECT_EQ(client.post("/api/v1/predictions/" + ids[0] + "/feedback", R"({"label": 1e400})").status, 400);
   EXPECT_EQ(client.post("/api/v1/predictions/" + ids[0] + "/feedback", R"({"nolabel": 1})").status, 400);
 
   // Independently: accuracy, log loss and AUC of the known predictions.
