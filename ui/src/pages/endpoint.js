@@ -293,8 +293,10 @@ function reportPanel(ctx, container, name) {
           {label: 'p99', class: 'num', cell: s => micros(s.latency_us?.p99)},
           {label: 'Labelled', class: 'num', cell: s => num(s.quality?.labelled ?? 0)},
           {label: metric, class: 'num', cell: s => num(s.compared_metric, 4)},
+          {label: 'Paired rows', class: 'num', cell: s => num(s.verdict?.pairs ?? 0)},
           {label: 'Versus control', cell: s => s.verdict ? `${s.verdict.text}${s.verdict.p_value !== undefined ? ` (p = ${num(s.verdict.p_value, 4)})` : ''}` : '—'},
-        ], report.shadows, {testid: 'report-shadows'})) : null);
+        ], report.shadows, {testid: 'report-shadows'}),
+        h('p', {class: 'muted'}, `A shadow answers the control's own requests: it is compared with ${report.control} on those pairs (${report.shadows[0].verdict?.test || 'paired test'}).`)) : null);
     } catch (e) {
       if (ctx.alive()) fill(body, errorBox(e));
     }
