@@ -89,6 +89,14 @@ json ab_report(const std::string& endpoint, std::chrono::seconds window, const s
               {"metric", {{"name", metric.name}, {"higher_is_better", metric.higher_is_better},
                           {"test", classification ? "two-proportion z-test" : "Welch's t-test"}}},
               {"min_labelled", options.min_labelled}, {"alpha", options.alpha}};
+  // Every candidate arm and every shadow is a comparison with the control: Bonferroni's correction
+  // keeps the chance of calling any winner by luck under alpha, however many are compared.
+  std::size_t comparisons = arms.empty() ? 0 : arms.size() - 1;
+  if (!arms.empty()) {
+    for (const ArmTraffic& t : traffic) comparisons += t.arm.rfind("shadow:", 0) == 0;
+  }
+  const double alpha = options.alpha / static_cast<double>(std::max<std::size_t>(comparisons, 1));
+  out["alpha_per_comparison"] = alpha;
   out["control"] = arms.empty() ? json(nullptr) : json(arms.front().target);
   json arms_json = json::array();
   std::string summary = arms.size() < 2 ? "one arm only: nothing to compare" : "";
@@ -107,7 +115,7 @@ json ab_report(const std::string& endpoint, std::chrono::seconds window, const s
     const ArmQuality mine = arm_quality(arm.target, q, classification);
     a["compared_metric"] = mine.labelled ? json(mine.value) : json(nullptr);
     if (i > 0) {
-      const Verdict verdict = compare_arms(control, mine, metric, options.min_labelled, options.alpha);
+      const Verdict verdict = compare_arms(control, mine, metric, options.min_labelled, alpha);
       a["verdict"] = {{"outcome", outcome_name(verdict.outcome)}, {"text", verdict.text}};
       if (verdict.outcome != Verdict::Outcome::kNotEnoughData) {
         a["verdict"]["difference"] = number_or_null(verdict.test.difference);
@@ -137,7 +145,7 @@ json ab_report(const std::string& endpoint, std::chrono::seconds window, const s
       for (const ShadowPairs& p : shadow_pairs) {
         if (p.arm == t.arm && p.version == t.version && p.model == t.model) paired = p.outcomes;
       }
-      const Verdict verdict = compare_paired(arms.front().target, t.arm, paired, metric, options.min_labelled, options.alpha);
+      const Verdict verdict = compare_paired(arms.front().target, t.arm, paired, metric, options.min_labelled, alpha);
       s["verdict"] = {{"outcome", outcome_name(verdict.outcome)}, {"text", verdict.text}, {"pairs", paired.pairs},
                       {"test", classification ? "McNemar's exact test (paired)" : "paired t-test"}};
       if (verdict.outcome != Verdict::Outcome::kNotEnoughData) {

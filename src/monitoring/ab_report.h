@@ -33,7 +33,7 @@ struct RouteArmInfo {
 
 struct AbReportOptions {
   std::int64_t min_labelled = 30;  // per arm, before a verdict
-  double alpha = 0.05;
+  double alpha = 0.05;             // for the whole report: each of m comparisons is tested at alpha / m
 };
 
 // `arms`: the route's arms, control first. `traffic`: rows per arm in the window (the log's traffic()).

@@ -76,8 +76,9 @@ TEST(AbReport, AClearWinnerIsCalledAndATieIsNot) {
 }
 
 // A shadow answers the control's own requests: it is compared on those pairs. Here both are right
-// on most rows; the shadow alone is right on 10 and the control alone on 2 (McNemar: p = 0.039),
-// while an unpaired test of 0.80 against 0.88 on 100 rows each would find nothing (p = 0.12).
+// on most rows; the shadow alone is right on 10 and the control alone on 2: McNemar's p = 0.039,
+// significant when the shadow is the only comparison (an unpaired test of 0.80 against 0.88 on 100
+// rows each would find nothing: p = 0.12), not when a candidate arm shares alpha with it.
 TEST(AbReport, ShadowsAreComparedWithTheControlOnTheRequestsBothAnswered) {
   ShadowPairs pairs;
   pairs.arm = "shadow:3";
@@ -88,7 +89,8 @@ TEST(AbReport, ShadowsAreComparedWithTheControlOnTheRequestsBothAnswered) {
   pairs.outcomes.candidate_only = 10;
   pairs.outcomes.control_value = 0.80;
   pairs.outcomes.candidate_value = 0.88;
-  const auto report = ab_report("churn", std::chrono::hours(1), kArms, {traffic("shadow:3", 3, 100, {7})},
+  const std::vector<RouteArmInfo> one_arm = {kArms[0]};
+  const auto report = ab_report("churn", std::chrono::hours(1), one_arm, {traffic("shadow:3", 3, 100, {7})},
                                 {quality("@production", 1, 100, 80), quality("shadow:3", 3, 100, 88)}, {pairs});
   ASSERT_EQ(report["shadows"].size(), 1u);
   const auto& verdict = report["shadows"][0]["verdict"];
@@ -96,6 +98,12 @@ TEST(AbReport, ShadowsAreComparedWithTheControlOnTheRequestsBothAnswered) {
   EXPECT_EQ(verdict["pairs"], 100);
   EXPECT_EQ(verdict["test"], "McNemar's exact test (paired)");
   EXPECT_NEAR(verdict["p_value"].get<double>(), 158.0 / 4096, 1e-12);
+
+  // With a candidate arm too, two comparisons share alpha: 0.039 is no longer under 0.025.
+  const auto two = ab_report("churn", std::chrono::hours(1), kArms, {traffic("shadow:3", 3, 100, {7})},
+                             {quality("@production", 1, 100, 80), quality("shadow:3", 3, 100, 88)}, {pairs});
+  EXPECT_DOUBLE_EQ(two["alpha_per_comparison"].get<double>(), 0.025);
+  EXPECT_EQ(two["shadows"][0]["verdict"]["outcome"], "no_difference") << two.dump(2);
 
   const auto unpaired = ab_report("churn", std::chrono::hours(1), kArms, {traffic("shadow:3", 3, 100, {7})},
                                   {quality("@production", 1, 100, 80), quality("shadow:3", 3, 100, 88)});
