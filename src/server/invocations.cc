@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "server/invocations.h"
 #include "server/service.h"
+#include "server/sticky_key.h"
 #include "tabular/column_mapping.h"
 #include "tabular/csv_reader.h"
 
@@ -261,10 +262,7 @@ HttpResponse handle_invocations(OrchardService& service, const HttpRequest& http
       element params, value;
       if (!csv && !served->sticky_field.empty() && doc["params"].get(params) == simdjson::SUCCESS && params.is_object() &&
           params[served->sticky_field].get(value) == simdjson::SUCCESS) {
-        std::string_view text;
-        std::int64_t number = 0;
-        if (value.get(text) == simdjson::SUCCESS) sticky = std::string(text);
-        else if (value.get(number) == simdjson::SUCCESS) sticky = std::to_string(number);
+        sticky = sticky_key_text(value);
         if (!sticky.empty()) sticky_value = sticky;
       }
     }

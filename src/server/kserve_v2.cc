@@ -24,6 +24,7 @@
 #include "common/error.h"
 #include "server/kserve_v2.h"
 #include "server/service.h"
+#include "server/sticky_key.h"
 #include "tabular/column_mapping.h"
 
 namespace orchard {
@@ -362,8 +363,10 @@ HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path&
   bool raw = false;
   bool binary_output = false;
   std::string sticky;
+  // A default element points at no document: it may be read only once `has_parameters` says so.
   element parameters;
-  if (doc["parameters"].get(parameters) == simdjson::SUCCESS && parameters.is_object()) {
+  const bool has_parameters = doc["parameters"].get(parameters) == simdjson::SUCCESS && parameters.is_object();
+  if (has_parameters) {
     bool flag = false;
     if (parameters["raw"].get(flag) == simdjson::SUCCESS) raw = flag;
     if (parameters["binary_data_output"].get(flag) == simdjson::SUCCESS && flag) binary_output = true;
@@ -381,14 +384,9 @@ HttpResponse infer(OrchardService& service, const HttpRequest& http, const Path&
     const auto snapshot = service.catalog().current();
     if (const ServedEndpoint* endpoint = service.find_endpoint(*snapshot, path.model)) {
       if (!endpoint->sticky_header.empty()) sticky_value = http.header(endpoint->sticky_header);
-      if (!endpoint->sticky_field.empty() && parameters.is_object()) {
-        std::string_view field;
-        std::int64_t number = 0;
-        if (parameters[endpoint->sticky_field].get(field) == simdjson::SUCCESS) {
-          sticky = std::string(field);
-        } else if (parameters[endpoint->sticky_field].get(number) == simdjson::SUCCESS) {
-          sticky = std::to_string(number);
-        }
+      if (!endpoint->sticky_field.empty() && has_parameters) {
+        element key;
+        if (parameters[endpoint->sticky_field].get(key) == simdjson::SUCCESS) sticky = sticky_key_text(key);
         if (!sticky.empty()) sticky_value = sticky;
       }
     }
@@ -489,6 +487,7 @@ HttpResponse repository(OrchardService& service, std::string_view path) {
     if (slash != std::string_view::npos) {
       const std::string name(rest.substr(0, slash));
       const std::string_view action = rest.substr(slash + 1);
+      if (name.empty()) return json_error(400, "no model named in " + std::string(path) + ": expected /v2/repository/models/NAME/load (or /unload)");
       if (action == "load") {
         service.catalog().set_unloaded(name, false);
         if (!service.find_endpoint(*service.catalog().current(), name)) return json_error(400, "failed to load \"" + name + "\": no such model or endpoint with a version to serve");

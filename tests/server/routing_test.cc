@@ -128,8 +128,20 @@ TEST_F(RoutingTest, StickyFieldInParameters) {
     // MLflow clients send the same key in "params".
     for (int i = 0; i < 5; ++i) EXPECT_EQ(invoke_row("churn-field", static_cast<std::size_t>(i), {}, {{"customer_id", key}}), first) << key.dump();
   }
-  // A string key and the same number as text land together.
+  // A string key and the same number as text land together, and so does the number written as a
+  // double (JavaScript clients send 777.0 as 777, others do not).
   EXPECT_EQ(infer_row("churn-field", 1, {}, {{"customer_id", 777}}), infer_row("churn-field", 1, {}, {{"customer_id", "777"}}));
+  for (const json& key : {json(12345), json(12345.0), json("12345")}) {
+    std::set<std::int64_t> arms;
+    for (int i = 0; i < 12; ++i) arms.insert(infer_row("churn-field", static_cast<std::size_t>(i), {}, {{"customer_id", key}}));
+    EXPECT_EQ(arms, std::set<std::int64_t>{infer_row("churn-field", 0, {}, {{"customer_id", 12345}})}) << key.dump();
+  }
+  // A request without parameters on a route sticky by a field is routed at random (it crashed the
+  // server: the missing parameters were read through a null document).
+  std::set<std::int64_t> unkeyed;
+  for (int i = 0; i < 30; ++i) unkeyed.insert(infer_row("churn-field", static_cast<std::size_t>(i)));
+  EXPECT_EQ(unkeyed.size(), 2u);
+  EXPECT_GE(invoke_row("churn-field", 0), 1) << "invocations without params too";
   std::map<std::int64_t, int> by_key;
   for (int k = 0; k < 60; ++k) ++by_key[infer_row("churn-field", 7, {}, {{"customer_id", "customer-" + std::to_string(k)}})];
   EXPECT_GE(by_key[1], 10);
