@@ -60,6 +60,7 @@ AuthDecision Authenticator::check(std::string_view authorization, Access access,
   decision.key_id = entry.record.id;
   decision.key_name = entry.record.name;
   decision.role = entry.role;
+  if (entry.role == Role::kPredictor) decision.endpoints = entry.record.endpoints;
   if (!entry.record.revoked_at.empty()) return deny(401, "the API key " + entry.record.id + " was revoked at " + entry.record.revoked_at);
   if (entry.record.expires_at != 0 && std::time(nullptr) >= entry.record.expires_at) {
     return deny(401, "the API key " + entry.record.id + " has expired");

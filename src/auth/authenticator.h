@@ -24,6 +24,7 @@ struct AuthDecision {
   std::string message;  // why, for the error body
   std::string key_id, key_name;
   Role role = Role::kViewer;
+  std::vector<std::string> endpoints;  // a predictor key limited to these endpoints (empty: any)
   double retry_after_seconds = 0;  // 429
 };
 

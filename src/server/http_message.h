@@ -17,6 +17,9 @@ struct HttpRequest {
   std::string body;
   std::string remote_address;  // the client's IP address
   std::string caller;          // who asks, once authenticated ("key:NAME (ADDRESS)"); empty without keys
+  // The endpoints the caller's key is limited to (empty: any). Routes that name their endpoint are
+  // checked before dispatch; feedback, which names predictions, checks each one's endpoint.
+  std::vector<std::string> endpoint_scope;
 
   std::string_view path() const {
     const std::size_t q = target.find('?');

@@ -157,7 +157,9 @@ HttpResponse search(OrchardService& service, const HttpRequest& request) {
   return json_reply(out);
 }
 
-HttpResponse feedback(OrchardService& service, const std::vector<std::pair<PredictionId, json>>& items) {
+// Labels for predictions. A key limited to some endpoints labels only their predictions: others are
+// answered as unknown, as if they did not exist (their ids say nothing to this key).
+HttpResponse feedback(OrchardService& service, const HttpRequest& request, const std::vector<std::pair<PredictionId, json>>& items) {
   PredictionLog& log = require_log(service);
   std::vector<Feedback> parsed;
   parsed.reserve(items.size());
@@ -169,7 +171,8 @@ HttpResponse feedback(OrchardService& service, const std::vector<std::pair<Predi
   const auto records = log.find_many(ids);
   for (std::size_t i = 0; i < items.size(); ++i) {
     const auto& record = records[i];
-    if (!record) {
+    const auto& scope = request.endpoint_scope;
+    if (!record || (!scope.empty() && std::find(scope.begin(), scope.end(), record->endpoint) == scope.end())) {
       unknown.push_back(items[i].first.text());
       continue;
     }
@@ -329,7 +332,7 @@ HttpResponse handle_monitoring(OrchardService& service, const HttpRequest& reque
       if (!doc.is_object() || !doc.contains("label")) {
         throw Error(ErrorKind::kInvalidArgument, "the body has no \"label\"", "", R"({"label": 1})");
       }
-      HttpResponse response = feedback(service, {{id, doc["label"]}});
+      HttpResponse response = feedback(service, request, {{id, doc["label"]}});
       if (json::parse(response.body)["accepted"] == 0) return json_error(404, "no prediction with id " + parts[3]);
       return response;
     }
@@ -354,7 +357,7 @@ HttpResponse handle_monitoring(OrchardService& service, const HttpRequest& reque
       }
       items.emplace_back(parse_id(item["id"].get<std::string>()), item["label"]);
     }
-    return feedback(service, items);
+    return feedback(service, request, items);
   }
   // /api/v1/endpoints/{name}/{quality,report,drift}
   const std::string& endpoint = parts[3];

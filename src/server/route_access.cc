@@ -49,8 +49,10 @@ RouteAccess route_access(std::string_view method, std::string_view path) {
       return out;
     }
     if (parts[1] == "repository") {
-      // index: read; load / unload an endpoint: a deployment change
-      out.access = parts.size() >= 5 && (parts[4] == "load" || parts[4] == "unload") ? Access::kDeploy : Access::kRead;
+      // index: read; load / unload an endpoint: a deployment change. Judged on the path's end, not
+      // on segment positions: the handler reads "models//load" (an empty name) as a load too.
+      const bool deployment = path.size() >= 5 && (path.substr(path.size() - 5) == "/load" || (path.size() >= 7 && path.substr(path.size() - 7) == "/unload"));
+      out.access = deployment ? Access::kDeploy : Access::kRead;
       return out;
     }
     if (parts[1] == "models" && parts.size() >= 3) {

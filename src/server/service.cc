@@ -1,5 +1,6 @@
 #include "server/service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -69,7 +70,7 @@ void OrchardService::record(const std::shared_ptr<const PredictionContext>& trac
   const auto ticket = log_->enqueue(entry, trace);
   if (!ticket) throw PredictionLogFull();
   if (durable && !log_->wait_written(*ticket)) {
-    throw PredictionLogFull("the prediction could not be recorded durably (see the server log); it was not acknowledged");
+    throw PredictionLogFull("the prediction could not be recorded durably within 10 s (see the server log); it was not acknowledged");
   }
 }
 
@@ -215,11 +216,13 @@ HttpResponse OrchardService::handle(HttpRequest&& request) {
       response = json_error(decision.status, decision.message);
       if (decision.status == 401) response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"orchard\"");
       if (decision.status == 429) {
-        response.headers.emplace_back("Retry-After", std::to_string(static_cast<long>(std::ceil(decision.retry_after_seconds))));
+        // Capped at a day: a key limited to a tiny rate would otherwise overflow the conversion.
+        response.headers.emplace_back("Retry-After", std::to_string(static_cast<long>(std::ceil(std::min(decision.retry_after_seconds, 86400.0)))));
       }
     } else {
       // The caller, as the prediction log and the audit log name it.
       if (!decision.key_name.empty()) request.caller = "key:" + decision.key_name + " (" + request.remote_address + ")";
+      request.endpoint_scope = decision.endpoints;
       Registry::ActingAs acting(request.caller.empty() ? registry_.actor() : request.caller);
       response = dispatch(std::move(request));
     }

@@ -70,6 +70,7 @@ TEST(Auth, EveryRouteWithEveryKindOfKey) {
       {"POST", "/endpoints/churn/invocations", R"({"instances": [[56, 9.67, 103.9, 4, 0, 1]]})", Access::kPredict, "churn"},
       {"POST", "/v2/repository/index", "{}", Access::kRead},
       {"POST", "/v2/repository/models/iris/load", "{}", Access::kDeploy},
+      {"POST", "/v2/repository/models//load", "{}", Access::kDeploy},  // an empty name: still a deployment route
       {"GET", "/api/v1/models", "", Access::kRead},
       {"GET", "/api/v1/models/churn", "", Access::kRead},
       {"GET", "/api/v1/endpoints", "", Access::kRead},
@@ -142,6 +143,19 @@ TEST(Auth, EveryRouteWithEveryKindOfKey) {
   const std::string id = json::parse(answered.body)["parameters"]["prediction_ids"][0];
   const auto record = json::parse(client.request("GET", "/api/v1/predictions/" + id, "", admin).body);
   EXPECT_EQ(record["caller"], "key:shop (127.0.0.1)");
+
+  // A key limited to churn labels churn's predictions only: another endpoint's are unknown to it.
+  const testing::Headers shop = {{"Authorization", "Bearer " + tokens["predictor"]}};
+  const auto iris_answer = client.request("POST", "/v2/models/iris/infer", iris_row, admin);
+  const std::string iris_id = json::parse(iris_answer.body)["parameters"]["prediction_ids"][0];
+  EXPECT_EQ(client.request("POST", "/api/v1/predictions/" + iris_id + "/feedback", R"({"label": 1})", shop).status, 404);
+  const auto batch = json::parse(client.request("POST", "/api/v1/feedback",
+                                                json{{"items", {{{"id", iris_id}, {"label", 1}}, {{"id", id}, {"label", 1}}}}}.dump(), shop)
+                                     .body);
+  EXPECT_EQ(batch["accepted"], 1) << batch.dump();
+  EXPECT_EQ(batch["unknown"], json::array({iris_id}));
+  EXPECT_FALSE(json::parse(client.request("GET", "/api/v1/predictions/" + iris_id, "", admin).body).contains("feedback"));
+  EXPECT_EQ(client.request("POST", "/api/v1/predictions/" + iris_id + "/feedback", R"({"label": 1})", admin).status, 200);
   EXPECT_EQ(server.stop(), 0);
 }
 
