@@ -1,9 +1,10 @@
 #include "registry/postgres_database.h"
 
-#include <cstdio>
-
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <memory>
 
 #include "common/error.h"
@@ -34,12 +35,33 @@ std::string to_dollar_placeholders(const std::string& sql) {
 }  // namespace
 
 std::string redact_password(const std::string& url) {
-  const std::size_t scheme = url.find("://");
-  const std::size_t at = url.find('@');
-  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
-  const std::size_t colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
+  std::string out = url;
+  // USER:PASSWORD@ in a URL.
+  const std::size_t scheme = out.find("://");
+  const std::size_t at = out.find('@');
+  if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
+    const std::size_t colon = out.find(':', scheme + 3);
+    if (colon != std::string::npos && colon < at) out = out.substr(0, colon + 1) + "***" + out.substr(at);
+  }
+  // password=... as a URL parameter (?password=, &password=) or in the key=value form libpq also
+  // accepts ("host=db password=..."), in any case.
+  std::string lower(out.size(), '\0');
+  std::transform(out.begin(), out.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (std::size_t key = lower.find("password="); key != std::string::npos; key = lower.find("password=", key + 1)) {
+    const bool starts_key = key == 0 || out[key - 1] == '?' || out[key - 1] == '&' || std::isspace(static_cast<unsigned char>(out[key - 1]));
+    if (!starts_key) continue;
+    const std::size_t value = key + 9;
+    std::size_t end = value;
+    if (end < out.size() && out[end] == '\'') {  // key='quoted value'
+      end = out.find('\'', end + 1);
+      end = end == std::string::npos ? out.size() : end + 1;
+    } else {
+      while (end < out.size() && out[end] != '&' && !std::isspace(static_cast<unsigned char>(out[end]))) ++end;
+    }
+    out.replace(value, end - value, "***");
+    lower.replace(value, end - value, "***");
+  }
+  return out;
 }
 
 PostgresDatabase::PostgresDatabase(const std::string& url, int lock_timeout_ms)

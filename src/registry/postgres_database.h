@@ -34,7 +34,8 @@ class PostgresDatabase final : public SqlDatabase {
   pg_conn* connection_ = nullptr;
 };
 
-// The URL with any password replaced by "***".
+// The connection string with any password replaced by "***": USER:PASSWORD@ in a URL, and
+// password=... as a URL parameter or in libpq's key=value form.
 std::string redact_password(const std::string& url);
 
 }  // namespace orchard

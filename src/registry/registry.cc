@@ -157,15 +157,17 @@ AliasChange Registry::rollback(const std::string& name, const std::string& alias
   if (!store_->find_model(name)) {
     throw Error(ErrorKind::kNotFound, "no model named \"" + name + "\"", "", "a registered model (see `orchard models`)");
   }
-  if (!store_->find_alias(name, alias)) {
+  const auto current = store_->find_alias(name, alias);
+  if (!current) {
     throw Error(ErrorKind::kNotFound, "model \"" + name + "\" has no alias \"" + alias + "\"", "", "an alias set with `orchard promote`");
   }
-  // Replay the history as a stack: a "set" pushes, a "rollback" pops; roll back to the entry below the top.
+  // Replay the history as a stack: a "set" pushes, a "rollback" pops; roll back to the entry below
+  // the top. A "set" to the version on top (written before such sets became no-ops) pushes nothing.
   std::vector<std::int64_t> stack;
   for (const AliasChange& change : store_->alias_history(name, alias)) {
     if (change.kind == "rollback") {
       if (!stack.empty()) stack.pop_back();
-    } else {
+    } else if (stack.empty() || stack.back() != change.to_version) {
       stack.push_back(change.to_version);
     }
   }
@@ -173,7 +175,9 @@ AliasChange Registry::rollback(const std::string& name, const std::string& alias
     throw Error(ErrorKind::kInvalidArgument, "alias \"" + alias + "\" of \"" + name + "\" has no earlier version to roll back to", "",
                 "an alias that was moved at least once with `orchard promote`");
   }
-  return store_->set_alias(name, alias, stack[stack.size() - 2], "rollback", actor());
+  // Written only if nothing moved the alias since it was read: two rollbacks at once, or a rollback
+  // and a promotion, would otherwise both apply, the second from a stale history.
+  return store_->set_alias(name, alias, stack[stack.size() - 2], "rollback", actor(), current->version);
 }
 
 std::size_t Registry::gc(long min_age_seconds) { return artifacts_->remove_unreferenced(store_->referenced_artifacts(), min_age_seconds); }

@@ -313,7 +313,7 @@ VersionRecord SqlStore::update_version(const std::string& model, std::int64_t nu
 }
 
 AliasChange SqlStore::set_alias(const std::string& model, const std::string& alias, std::int64_t version, const std::string& kind,
-                                const std::string& actor) {
+                                const std::string& actor, std::optional<std::int64_t> if_at) {
   std::lock_guard lock(mutex_);
   Transaction transaction(*db_);
   if (!find_model(model)) no_model(model);
@@ -321,6 +321,14 @@ AliasChange SqlStore::set_alias(const std::string& model, const std::string& ali
   auto before = find_alias(model, alias);
   const std::string now = utc_now();
   AliasChange change{alias, before ? before->version : 0, version, kind, now, actor};
+  if (if_at && change.from_version != *if_at) {
+    throw Error(ErrorKind::kIo,
+                "alias \"" + alias + "\" of \"" + model + "\" moved to version " + std::to_string(change.from_version) + " meanwhile; nothing was changed",
+                db_->location(), "the command run again, now that the other change is done");
+  }
+  // Promoting the version the alias already has: a history entry would make the next rollback
+  // "roll back" to the same version.
+  if (before && before->version == version && kind == "set") return change;
   db_->query("INSERT INTO aliases (model, alias, version, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5) "
              "ON CONFLICT (model, alias) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at, "
              "updated_by = excluded.updated_by",

@@ -26,7 +26,7 @@ class SqlStore : public Store {
   VersionRecord update_version(const std::string& model, std::int64_t number, const VersionUpdate& update,
                                const std::string& actor) override;
   AliasChange set_alias(const std::string& model, const std::string& alias, std::int64_t version, const std::string& kind,
-                        const std::string& actor) override;
+                        const std::string& actor, std::optional<std::int64_t> if_at = std::nullopt) override;
   std::optional<AliasRecord> find_alias(const std::string& model, const std::string& alias) override;
   std::vector<AliasRecord> list_aliases(const std::string& model) override;
   std::vector<AliasChange> alias_history(const std::string& model, const std::string& alias) override;

@@ -34,9 +34,12 @@ class Store {
                                        const std::string& actor) = 0;
 
   // Points `alias` at `version` (kind "set") or back to an earlier version (kind "rollback"),
-  // appending to the alias's history.
+  // appending to the alias's history; a "set" to the version the alias already has changes nothing
+  // (no history, no audit). With `if_at` (0: the alias does not exist), only if the alias is still
+  // at that version when the change is written: otherwise Error(kIo) and nothing changes (a
+  // concurrent promotion or rollback came first).
   virtual AliasChange set_alias(const std::string& model, const std::string& alias, std::int64_t version,
-                                const std::string& kind, const std::string& actor) = 0;
+                                const std::string& kind, const std::string& actor, std::optional<std::int64_t> if_at = std::nullopt) = 0;
   virtual std::optional<AliasRecord> find_alias(const std::string& model, const std::string& alias) = 0;
   virtual std::vector<AliasRecord> list_aliases(const std::string& model) = 0;
   // Oldest first.

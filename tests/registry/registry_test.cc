@@ -587,9 +587,34 @@ TEST_F(RegistryTest, PromoteAndRollbackRefuseWhatDoesNotExist) {
   EXPECT_FALSE(registry().store().find_alias("churn", "production"));
 }
 
+// Promoting the version an alias already has (a retried CI job) is not a step to roll back over.
+TEST_F(RegistryTest, PromotingTheCurrentVersionAgainChangesNothing) {
+  for (int i = 0; i < 2; ++i) push("churn", kChurnXgb);
+  registry().promote("churn", 1, "production");
+  registry().promote("churn", 2, "production");
+  const AliasChange again = registry().promote("churn", 2, "production");
+  EXPECT_EQ(again.from_version, 2);
+  EXPECT_EQ(again.to_version, 2);
+  EXPECT_EQ(registry().store().alias_history("churn", "production").size(), 2u);
+  EXPECT_EQ(registry().store().audit_log("churn@production", 100).size(), 2u);
+  EXPECT_EQ(registry().rollback("churn", "production").to_version, 1);
+}
+
+// A rollback computed from a history that another change has since moved past is refused, and
+// changes nothing: two rollbacks at once, or a rollback racing a promotion, do not both apply.
+TEST_F(RegistryTest, AnAliasChangeOnAStaleViewIsRefused) {
+  for (int i = 0; i < 3; ++i) push("churn", kChurnXgb);
+  registry().promote("churn", 1, "production");
+  registry().promote("churn", 2, "production");
+  // As a rollback that read the alias at 2 would write it, after a promotion to 3 committed.
+  registry().promote("churn", 3, "production");
+  EXPECT_ERROR_KIND(registry().store().set_alias("churn", "production", 1, "rollback", "tester", 2), ErrorKind::kIo);
+  EXPECT_EQ(registry().store().find_alias("churn", "production")->version, 3);
+  EXPECT_EQ(registry().store().alias_history("churn", "production").size(), 3u);
+  EXPECT_EQ(registry().store().set_alias("churn", "production", 2, "rollback", "tester", 3).to_version, 2);
+}
+
 // The Store's rule: an unknown model is kNotFound (exit 5), whatever the operation.
-// BUG (reported, not fixed): Registry::rollback reports an unknown model as kInvalidArgument ("has no
-// earlier version"). Enable when fixed.
 TEST_F(RegistryTest, RollbackOfAnUnknownModelIsNotFound) {
   EXPECT_ERROR_KIND(registry().rollback("nope", "production"), ErrorKind::kNotFound);
 }
