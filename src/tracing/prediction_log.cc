@@ -132,31 +132,57 @@ void PredictionLog::add_observer(PredictionObserver* observer) {
 
 std::optional<std::uint64_t> PredictionLog::enqueue(const PredictionView& entry, const std::shared_ptr<const PredictionContext>& context) {
   const std::size_t rows = entry.count();
-  const std::size_t bytes = slot_bytes(entry);
+  // A large request (tens of thousands of rows) goes in as several slots of fewer rows, each at most
+  // an eighth of the ring and of the row budget, all written at once or none: the writer takes the
+  // whole queue in one batch, so they are committed (or fail) together.
+  PredictionView one_row = entry;
+  one_row.rows_count = 1;
+  const std::size_t row_bytes = slot_bytes(one_row);
+  const std::size_t rows_per_slot = std::max<std::size_t>(1, std::min<std::size_t>(capacity_ / 8 / row_bytes, options_.max_queued_rows / 8));
   std::uint64_t ticket = 0;
   {
     std::lock_guard lock(mutex_);
-    const std::uint64_t offset = head_ % capacity_;
-    const std::uint64_t contiguous = capacity_ - offset;
-    const std::uint64_t needed = bytes <= contiguous ? bytes : contiguous + bytes;  // wrap: skip the ring's tail end
-    if (bytes > capacity_ / 2 || queued_rows_ + rows > options_.max_queued_rows || head_ - tail_ + needed > capacity_) {
+    // Where each slot would go, wrapping at the ring's end; then whether all of them fit.
+    std::uint64_t at = head_;
+    for (std::size_t first = 0; first < rows || first == 0; first += rows_per_slot) {
+      PredictionView part = entry;
+      part.rows_count = std::min(rows_per_slot, rows - first);
+      const std::uint64_t bytes = slot_bytes(part);
+      const std::uint64_t contiguous = capacity_ - at % capacity_;
+      at += (bytes > contiguous ? contiguous : 0) + bytes;
+      if (rows == 0) break;
+    }
+    if (queued_rows_ + rows > options_.max_queued_rows || at - tail_ > capacity_) {
       refused_rows_ += rows;
       return std::nullopt;
     }
-    std::uint64_t at = head_;
-    if (bytes > contiguous) {
-      const std::uint64_t end_marker = 0;
-      std::memcpy(ring_.get() + offset, &end_marker, sizeof end_marker);
-      at += contiguous;
+    for (std::size_t first = 0; first < rows || first == 0; first += rows_per_slot) {
+      PredictionView part = entry;
+      part.rows_count = std::min(rows_per_slot, rows - first);
+      part.ids = entry.ids + first;
+      part.rows = entry.rows + first * static_cast<std::size_t>(entry.num_features());
+      part.outputs = entry.outputs + first * static_cast<std::size_t>(entry.width);
+      if (entry.origins) part.origins = entry.origins + first;
+      const std::uint64_t bytes = slot_bytes(part);
+      const std::uint64_t offset = head_ % capacity_;
+      const std::uint64_t contiguous = capacity_ - offset;
+      std::uint64_t slot_at = head_;
+      if (bytes > contiguous) {
+        const std::uint64_t end_marker = 0;
+        std::memcpy(ring_.get() + offset, &end_marker, sizeof end_marker);
+        slot_at += contiguous;
+      }
+      write_slot(ring_.get() + slot_at % capacity_, part, bytes);
+      head_ = slot_at + bytes;
+      ticket = ++enqueued_entries_;
+      if (rows == 0) break;
     }
-    write_slot(ring_.get() + at % capacity_, entry, bytes);
-    head_ = at + bytes;
+    const std::size_t slots = rows == 0 ? 1 : (rows + rows_per_slot - 1) / rows_per_slot;
     auto& ref = contexts_[entry.context];  // allocates only the first time a context is seen
     if (!ref.context) ref.context = context;
-    ++ref.queued_entries;
+    ref.queued_entries += slots;  // the writer counts slots down, one by one
     queued_rows_ += rows;
-    ticket = ++enqueued_entries_;
-    if (entry.durable) ++durable_waiting_;
+    if (entry.durable) durable_waiting_ += slots;
   }
   if (entry.durable || queued_rows_ >= kEarlyWriteRows) wake_.notify_one();
   return ticket;
@@ -169,9 +195,12 @@ bool PredictionLog::ticket_failed(std::uint64_t ticket) const {
   return false;
 }
 
-bool PredictionLog::wait_written(std::uint64_t ticket) {
+bool PredictionLog::wait_written(std::uint64_t ticket, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  written_.wait(lock, [&] { return written_entries_ >= ticket; });
+  // Bounded: a sink that stalls (a PostgreSQL server that stopped answering) must not hold the
+  // caller, an I/O thread of the server, forever. The entry may still be committed later; it was
+  // not acknowledged, so nothing acknowledged is lost.
+  if (!written_.wait_for(lock, timeout, [&] { return written_entries_ >= ticket; })) return false;
   return !ticket_failed(ticket);
 }
 

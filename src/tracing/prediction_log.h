@@ -43,8 +43,8 @@ class PredictionObserver {
 struct PredictionLogOptions {
   std::size_t max_queued_rows = std::size_t{1} << 20;
   // The ring, touched once at start so that no request pays for a page fault: a second of full
-  // traffic fits many times over (the writer drains it every flush interval). An entry larger than
-  // half of it is refused.
+  // traffic fits many times over (the writer drains it every flush interval). A large entry is
+  // split into slots of at most an eighth of it; one larger than the ring is refused.
   std::size_t buffer_bytes = std::size_t{16} << 20;
   std::chrono::milliseconds flush_interval{50};
   RetentionPolicy retention;                     // applied on the writer thread
@@ -64,8 +64,9 @@ class PredictionLog {
   // never fit (the caller answers 503).
   std::optional<std::uint64_t> enqueue(const PredictionView& entry, const std::shared_ptr<const PredictionContext>& context);
   std::optional<std::uint64_t> enqueue(const PredictionEntry& entry) { return enqueue(entry.view(), entry.context); }
-  // Waits until the entry with `ticket` is written; false if its write failed.
-  bool wait_written(std::uint64_t ticket);
+  // Waits until the entry with `ticket` is written; false if its write failed or took longer than
+  // `timeout` (the entry may still be written later).
+  bool wait_written(std::uint64_t ticket, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Waits until everything enqueued so far is written and observed.
   void flush();
 

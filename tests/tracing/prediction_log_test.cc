@@ -171,8 +171,34 @@ TEST(PredictionLog, TheRingWrapsAroundWithoutLosingOrMixingEntries) {
       EXPECT_EQ(found->inputs, std::vector<double>(e.rows.begin() + static_cast<long>(r * 6), e.rows.begin() + static_cast<long>(r * 6 + 6)));
     }
   }
-  // An entry that can never fit (more than half the ring) is refused at once.
+  // An entry that can never fit (more than the whole ring) is refused at once.
   EXPECT_FALSE(log.enqueue(entry(200)));
+}
+
+// A request of more rows than one slot takes (here 500 rows, about 45 KiB, in a 64 KiB ring) goes in
+// as several slots, written together: every row is found with its own values, and a durable caller
+// learns when all of them are committed.
+TEST(PredictionLog, ALargeEntryGoesInAsSeveralSlots) {
+  PredictionLogOptions options;
+  options.buffer_bytes = 64 << 10;
+  options.flush_interval = std::chrono::milliseconds(1);
+  PredictionLog log(SqlPredictionSink::open(testing::temp_dir() + "/log-large.db"), options);
+  PredictionEntry e = entry(500, /*durable=*/true);
+  for (std::size_t k = 0; k < e.rows.size(); ++k) e.rows[k] = static_cast<double>(k);
+  for (std::size_t r = 0; r < e.outputs.size(); ++r) e.outputs[r] = static_cast<double>(r) / 1000;
+  const auto ticket = log.enqueue(e);
+  ASSERT_TRUE(ticket) << "more than half the ring, but it fits";
+  EXPECT_TRUE(log.wait_written(*ticket));
+  EXPECT_EQ(log.written_rows(), 500u);
+  for (std::size_t r : {std::size_t{0}, std::size_t{1}, std::size_t{249}, std::size_t{250}, std::size_t{499}}) {
+    const auto found = log.find(e.ids[r]);
+    ASSERT_TRUE(found) << r;
+    EXPECT_EQ(found->inputs, std::vector<double>(e.rows.begin() + static_cast<long>(r * 6), e.rows.begin() + static_cast<long>(r * 6 + 6))) << r;
+    EXPECT_EQ(found->outputs, std::vector<double>{static_cast<double>(r) / 1000}) << r;
+    EXPECT_EQ(found->request_id, "req-7");
+  }
+  EXPECT_FALSE(log.enqueue(entry(1000))) << "larger than the whole ring: refused";
+  EXPECT_EQ(log.refused_rows(), 1000u);
 }
 
 class CountingObserver : public PredictionObserver {
