@@ -41,7 +41,13 @@ void print_json(const std::string& text) { std::cout << nlohmann::json::parse(te
 }  // namespace
 
 std::unique_ptr<Registry> open_registry(const RegistryLocation& location) {
-  return Registry::open(location.data, location.store, current_actor());
+  // A mistyped --data would otherwise start a new, empty registry without a word: say so (a first
+  // push or `keys create` in a new folder is fine; an empty `models` or a key nobody serves is not).
+  const bool local = location.store.empty() || location.store == "sqlite";
+  const bool is_new = local && !std::filesystem::exists(location.data + "/registry.db");
+  auto registry = Registry::open(location.data, location.store, current_actor());
+  if (is_new) std::cerr << "orchard: no registry in " << location.data << " yet: starting an empty one there (--data DIR picks another)\n";
+  return registry;
 }
 
 std::string current_actor() {
@@ -207,6 +213,8 @@ std::vector<SyncEntry> scan_sync_dir(const std::string& dir) {
       SyncEntry item;
       item.name = name_dir.filename().string();
       item.version_dir = version_dir.string();
+      // The metadata first: the training data it names may sit beside the model (dataset: train.csv).
+      std::vector<fs::path> others;
       for (const auto& file : fs::directory_iterator(version_dir)) {
         const std::string filename = file.path().filename().string();
         if (!file.is_regular_file()) continue;
@@ -219,11 +227,21 @@ std::vector<SyncEntry> scan_sync_dir(const std::string& dir) {
           } catch (const nlohmann::json::exception& e) {
             throw Error(ErrorKind::kInvalidArgument, std::string("orchard.json is not valid JSON: ") + e.what(), file.path().string());
           }
-        } else if (item.model_file.empty()) {
-          item.model_file = file.path().string();
         } else {
-          throw Error(ErrorKind::kInvalidArgument, "more than one model file", version_dir.string(), "one model file (plus an optional orchard.json)");
+          others.push_back(file.path());
         }
+      }
+      std::sort(others.begin(), others.end());  // directory order is arbitrary: messages stay the same
+      const fs::path dataset = item.meta.contains("dataset") && item.meta["dataset"].is_string()
+                                   ? fs::weakly_canonical(version_dir / item.meta["dataset"].get<std::string>(), ec)
+                                   : fs::path();
+      for (const fs::path& file : others) {
+        if (!dataset.empty() && fs::weakly_canonical(file, ec) == dataset) continue;
+        if (!item.model_file.empty()) {
+          throw Error(ErrorKind::kInvalidArgument, "more than one model file (" + fs::path(item.model_file).filename().string() + " and " + file.filename().string() + ")",
+                      version_dir.string(), "one model file, an optional orchard.yaml or orchard.json, and the dataset it names");
+        }
+        item.model_file = file.string();
       }
       if (item.model_file.empty()) throw Error(ErrorKind::kInvalidArgument, "no model file", version_dir.string(), "one model file");
       entries.push_back(std::move(item));

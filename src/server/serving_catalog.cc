@@ -217,6 +217,9 @@ void ServingCatalog::set_unloaded(const std::string& endpoint, bool unloaded) {
       const auto snapshot = current();
       if (auto it = snapshot->endpoints.find(endpoint); it != snapshot->endpoints.end()) model = it->second.model;
       for (auto it = pinned_.begin(); it != pinned_.end();) it = it->first.first == model ? pinned_.erase(it) : std::next(it);
+      // And their places in the eviction order: a stale place would evict the version when pinned again.
+      pinned_order_.erase(std::remove_if(pinned_order_.begin(), pinned_order_.end(), [&](const auto& key) { return key.first == model; }),
+                          pinned_order_.end());
     } else {
       unloaded_.erase(endpoint);
     }

@@ -463,6 +463,27 @@ TEST_F(RegistryCliTest, SyncRegistersEachVersionFolderOnce) {
   EXPECT_TRUE(contains(third.out, "as iris:2")) << third.out;
 }
 
+// The layout `sync --help` shows: the training data beside the model, named by orchard.yaml.
+TEST_F(RegistryCliTest, SyncTakesTheDatasetBesideTheModel) {
+  const std::string dir = root_ + "/models";
+  fs::create_directories(dir + "/churn/1");
+  fs::copy_file(kChurnXgb, dir + "/churn/1/model.ubj");
+  fs::copy_file(example("churn/customers.csv"), dir + "/churn/1/train.csv");
+  std::ofstream(dir + "/churn/1/orchard.yaml") << "dataset: train.csv\nlabel: target\n";
+  const CommandResult synced = ok("sync", q(dir));
+  EXPECT_TRUE(contains(synced.out, "as churn:1")) << synced.out << synced.err;
+  const json version = ok_json("show", "churn:1");
+  EXPECT_EQ(version["artifact"]["sha256"], sha256_hex(read_file_bytes(kChurnXgb))) << "the model, not the CSV";
+  EXPECT_EQ(version["dataset"]["sha256"], sha256_hex(read_file_bytes(dir + "/churn/1/train.csv"))) << version.dump(1);
+  // Two files that are neither: which one is the model is not guessed.
+  fs::create_directories(dir + "/churn/2");
+  fs::copy_file(kChurnXgb, dir + "/churn/2/model.ubj");
+  fs::copy_file(kChurnLgb, dir + "/churn/2/model.txt");
+  const CommandResult two = orchard("sync", q(dir));
+  EXPECT_EQ(two.exit_code, 3);
+  EXPECT_TRUE(contains(two.err, "model.txt and model.ubj")) << two.err;
+}
+
 TEST_F(RegistryCliTest, SyncRefusesMalformedFolders) {
   const std::string dir = root_ + "/models";
   fs::create_directories(dir + "/churn/one");
