@@ -184,11 +184,16 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
         std::unique_lock lock(mutex);
         while (!wake.wait_for(lock, std::chrono::duration<double>(o->poll_seconds), [&] { return stopping; })) {
           lock.unlock();
+          // Apart: a failed model refresh must not keep a revoked key working.
           try {
             catalog.refresh();
-            if (auth) auth->reload();  // keys made or revoked by the CLI
           } catch (const std::exception& e) {
             std::cerr << "orchard: warning: refreshing from the registry failed: " << e.what() << "\n";
+          }
+          try {
+            if (auth) auth->reload();  // keys made or revoked by the CLI
+          } catch (const std::exception& e) {
+            std::cerr << "orchard: warning: reloading the API keys failed (the ones loaded before stay in force): " << e.what() << "\n";
           }
           lock.lock();
         }

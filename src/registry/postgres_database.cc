@@ -97,10 +97,25 @@ namespace {
 }
 }  // namespace
 
+void PostgresDatabase::reconnect_if_lost() {
+  if (in_transaction_ || PQstatus(connection_) == CONNECTION_OK) return;
+  PQreset(connection_);
+  if (PQstatus(connection_) != CONNECTION_OK) {
+    std::string message = PQerrorMessage(connection_);
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    throw Error(ErrorKind::kIo, "cannot reconnect to the PostgreSQL registry: " + message, location_, "a reachable server; retry");
+  }
+  Result settings(PQexec(connection_, "SET client_min_messages = warning"));
+}
+
 void PostgresDatabase::exec_script(const std::string& sql) {
+  reconnect_if_lost();
   Result result(PQexec(connection_, sql.c_str()));
   const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(connection_, result.get(), location_);
+  // What the session is in, after a statement that succeeded (the sink begins its own with "BEGIN").
+  if (sql.rfind("BEGIN", 0) == 0) in_transaction_ = true;
+  if (sql.rfind("COMMIT", 0) == 0 || sql.rfind("ROLLBACK", 0) == 0) in_transaction_ = false;
 }
 
 void PostgresDatabase::begin_write() {
@@ -114,10 +129,19 @@ void PostgresDatabase::begin_write() {
   }
 }
 
-void PostgresDatabase::commit() { exec_script("COMMIT"); }
+void PostgresDatabase::commit() {
+  // A failed COMMIT ends the transaction too (PostgreSQL rolls it back, or the session is gone).
+  try {
+    exec_script("COMMIT");
+  } catch (...) {
+    in_transaction_ = false;
+    throw;
+  }
+}
 
 void PostgresDatabase::rollback() noexcept {
   Result result(PQexec(connection_, "ROLLBACK"));
+  in_transaction_ = false;
 }
 
 std::vector<SqlRow> PostgresDatabase::query(const std::string& sql, const std::vector<SqlParam>& params) {
@@ -147,6 +171,7 @@ std::vector<SqlRow> PostgresDatabase::query(const std::string& sql, const std::v
     }
   }
   const std::string statement = to_dollar_placeholders(sql);
+  reconnect_if_lost();
   Result result(PQexecParams(connection_, statement.c_str(), static_cast<int>(params.size()), nullptr, values.data(), lengths.data(),
                              formats.data(), 0));
   const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;

@@ -29,9 +29,16 @@ class PostgresDatabase final : public SqlDatabase {
   const std::string& location() const override { return location_; }
 
  private:
+  // A connection lost (the server restarted, a failover) fails the statement that finds it lost; the
+  // next statement outside a transaction connects again. Never within a transaction: its earlier
+  // statements are gone with the old session.
+  void reconnect_if_lost();
+
+ private:
   std::string location_;
   int lock_timeout_ms_;
   pg_conn* connection_ = nullptr;
+  bool in_transaction_ = false;  // between BEGIN and COMMIT / ROLLBACK
 };
 
 // The connection string with any password replaced by "***": USER:PASSWORD@ in a URL, and
