@@ -173,14 +173,18 @@ InferResult OrchardService::execute(const Routed& routed, const InferRequest& re
       const Model& other = shadow->predictor->model();
       bool same_features = other.num_features() == primary.num_features();
       for (int f = 0; same_features && f < primary.num_features(); ++f) {
-        same_features = other.features[static_cast<std::size_t>(f)].name == primary.features[static_cast<std::size_t>(f)].name;
+        const Feature& mine = primary.features[static_cast<std::size_t>(f)];
+        const Feature& theirs = other.features[static_cast<std::size_t>(f)];
+        same_features = theirs.name == mine.name && theirs.categories == mine.categories;
       }
       if (same_features) {
         shadows_.submit(shadow, trace, shared);
         continue;
       }
       // A shadow with other features gets the same values by feature name (missing where it has a
-      // feature the primary lacks).
+      // feature the primary lacks). Category codes are positions in each model's own list of
+      // categories: a code is carried over by its category's name ("red" stays "red" when the
+      // shadow's list has another order or more categories; one it lacks is unknown to it).
       auto remapped = std::make_shared<InferRequest>();
       remapped->count = request.count;
       remapped->raw = request.raw;
@@ -193,7 +197,15 @@ InferResult OrchardService::execute(const Routed& routed, const InferRequest& re
       for (std::size_t f = 0; f < of; ++f) {
         for (std::size_t p = 0; p < pf; ++p) {
           if (primary.features[p].name != other.features[f].name) continue;
-          for (std::size_t r = 0; r < request.count; ++r) remapped->rows[r * of + f] = request.rows[r * pf + p];
+          const auto& from = primary.features[p].categories;
+          const bool translate = !from.empty() && !other.features[f].categories.empty() && from != other.features[f].categories;
+          for (std::size_t r = 0; r < request.count; ++r) {
+            double value = request.rows[r * pf + p];
+            if (translate && value >= 0 && value < static_cast<double>(from.size()) && value == std::floor(value)) {
+              value = category_code(other.features[f], from[static_cast<std::size_t>(value)]);
+            }
+            remapped->rows[r * of + f] = value;
+          }
         }
       }
       shadows_.submit(shadow, trace, std::move(remapped));

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "server/server_fixture.h"
@@ -96,6 +97,40 @@ TEST_F(CategoryInputsTest, BytesTensorsInV2AreCategoryCodes) {
   const Response refused = client_->post("/v2/models/plans/infer", numbers.dump());
   EXPECT_EQ(refused.status, 400) << refused.body;
   EXPECT_NE(refused.body.find("\\\"fifty\\\" is not a number"), std::string::npos) << refused.body;
+}
+
+// A shadow whose model lists the same categories in another order (here premium first) gets each
+// row's category by name, not by code: it answers exactly what the live version answers.
+TEST_F(CategoryInputsTest, ShadowsGetCategoriesByNameWhateverTheirOrder) {
+  std::string reordered = kModel;
+  const auto replace = [&](const std::string& from, const std::string& to) {
+    const auto at = reordered.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    reordered.replace(at, from.size(), to);
+  };
+  replace(R"("categories": ["basic", "premium"])", R"("categories": ["premium", "basic"])");
+  replace(R"({"kind": "one_hot", "source": 1, "values": [0, 1]})", R"({"kind": "one_hot", "source": 1, "values": [1, 0]})");
+  const Response created = client_->post("/api/v1/models/plans/versions", reordered, {{"Content-Type", "application/octet-stream"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string version = std::to_string(json::parse(created.body)["version"].get<std::int64_t>());
+  ASSERT_EQ(client_->put("/api/v1/endpoints/plans-shadowed",
+                         R"({"model": "plans", "arms": [{"target": "@production"}], "shadows": [")" + version + R"("]})")
+                .status,
+            200);
+  const Response answered = client_->post("/endpoints/plans-shadowed/invocations",
+                                          R"({"dataframe_records": [{"age": 50, "plan": "premium"}, {"age": 30, "plan": "basic"}]})",
+                                          {{"Content-Type", "application/json"}});
+  ASSERT_EQ(answered.status, 200) << answered.body;
+  json live, shadow;
+  for (int i = 0; i < 100 && shadow.size() < 2; ++i) {
+    shadow = json::parse(client_->get("/api/v1/predictions?endpoint=plans-shadowed&arm=shadow:" + version).body)["predictions"];
+    if (shadow.size() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(shadow.size(), 2u);
+  for (const auto& row : shadow) {
+    const json original = json::parse(client_->get("/api/v1/predictions/" + row["shadow_of"].get<std::string>()).body);
+    EXPECT_EQ(row["outputs"], original["outputs"]) << "shadow " << row.dump() << "\nlive " << original.dump();
+  }
 }
 
 }  // namespace
