@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "common/error.h"
@@ -13,13 +14,19 @@ namespace orchard {
 
 namespace {
 
-std::uint64_t fnv1a(std::string_view text) {
-  std::uint64_t hash = 1469598103934665603ull;
+std::uint64_t fnv1a(std::string_view text, std::uint64_t hash = 1469598103934665603ull) {
   for (char c : text) {
     hash ^= static_cast<unsigned char>(c);
     hash *= 1099511628211ull;
   }
   return hash;
+}
+
+// splitmix64's finalizer: FNV-1a's high bits alone are not uniform enough for a draw.
+std::uint64_t mix(std::uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
 }
 
 }  // namespace
@@ -38,14 +45,32 @@ std::shared_ptr<const PredictionContext> make_trace_context(const std::string& e
 
 const ServedEndpoint::Arm& ServedEndpoint::pick(std::string_view sticky_value, double draw) const {
   if (arms.size() == 1) return arms.front();
-  double point;
   if (!sticky_value.empty()) {
-    // The key's hash picks a fixed point of the weight line: the same key always lands on the same
-    // arm while the weights stay as they are.
-    point = static_cast<double>(fnv1a(sticky_value) >> 11) * 0x1.0p-53 * total_weight;
-  } else {
-    point = draw * total_weight;
+    // Weighted rendezvous hashing: every arm scores the key with a hash of its own, -ln(u) / weight,
+    // and the lowest score wins. Each arm gets its weight's share of keys, and a key moves from one
+    // arm to another only when the second's weight grows relative to the first's (the cumulative
+    // weight line used before moved keys between arms whose weights did not change: 80/10/10 to
+    // 70/15/15 sent some of B's users to C). Salted by the endpoint's name and the arm's target, so
+    // that one user is not in the first arm of every endpoint.
+    const std::uint64_t endpoint_seed = fnv1a(name);
+    const Arm* best = &arms.back();
+    double best_score = std::numeric_limits<double>::infinity();
+    double previous = 0;
+    for (const Arm& arm : arms) {
+      const double weight = arm.upper - previous;
+      previous = arm.upper;
+      if (!(weight > 0)) continue;
+      const std::uint64_t hash = mix(fnv1a(sticky_value, fnv1a(arm.target, endpoint_seed)));
+      const double u = (static_cast<double>(hash >> 11) + 0.5) * 0x1.0p-53;  // in (0, 1)
+      const double score = -std::log(u) / weight;
+      if (score < best_score) {
+        best_score = score;
+        best = &arm;
+      }
+    }
+    return *best;
   }
+  const double point = draw * total_weight;
   for (const Arm& arm : arms) {
     if (point < arm.upper) return arm;
   }

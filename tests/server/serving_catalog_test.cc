@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <unistd.h>
 
 #include "registry/registry.h"
@@ -21,6 +22,61 @@ long resident_kib() {
 
 std::unique_ptr<Registry> fresh_registry(const std::string& name) {
   return Registry::open_local(testing::temp_dir() + "/catalog-" + name, "test");
+}
+
+// An endpoint of arms with these targets and weights (no versions: pick() needs none).
+ServedEndpoint endpoint_of(const std::string& name, const std::vector<std::pair<std::string, double>>& weights) {
+  ServedEndpoint endpoint;
+  endpoint.name = name;
+  for (const auto& [target, weight] : weights) {
+    endpoint.total_weight += weight;
+    ServedEndpoint::Arm arm;
+    arm.target = target;
+    arm.upper = endpoint.total_weight;
+    endpoint.arms.push_back(arm);
+  }
+  return endpoint;
+}
+
+std::vector<std::string> sticky_picks(const ServedEndpoint& endpoint, int keys) {
+  std::vector<std::string> out;
+  for (int k = 0; k < keys; ++k) out.push_back(endpoint.pick("user-" + std::to_string(k), 0.0).target);
+  return out;
+}
+
+TEST(ServedEndpoint, StickyKeysSplitByWeight) {
+  constexpr int kKeys = 20000;
+  const auto picks = sticky_picks(endpoint_of("shop", {{"a", 0.8}, {"b", 0.1}, {"c", 0.1}}), kKeys);
+  std::map<std::string, int> count;
+  for (const auto& arm : picks) ++count[arm];
+  EXPECT_NEAR(count["a"], 0.8 * kKeys, 0.015 * kKeys);
+  EXPECT_NEAR(count["b"], 0.1 * kKeys, 0.01 * kKeys);
+  EXPECT_NEAR(count["c"], 0.1 * kKeys, 0.01 * kKeys);
+  EXPECT_EQ(picks, sticky_picks(endpoint_of("shop", {{"a", 0.8}, {"b", 0.1}, {"c", 0.1}}), kKeys)) << "the same key, the same arm";
+}
+
+// 80/10/10 to 70/15/15: users leave a only, for b or c; none moves between b and c.
+TEST(ServedEndpoint, ChangingWeightsMovesOnlyTheKeysItMust) {
+  constexpr int kKeys = 20000;
+  const auto before = sticky_picks(endpoint_of("shop", {{"a", 80}, {"b", 10}, {"c", 10}}), kKeys);
+  const auto after = sticky_picks(endpoint_of("shop", {{"a", 70}, {"b", 15}, {"c", 15}}), kKeys);
+  int moved = 0;
+  for (int k = 0; k < kKeys; ++k) {
+    if (before[k] == after[k]) continue;
+    ++moved;
+    EXPECT_EQ(before[k], "a") << "user-" << k << " moved from " << before[k] << " to " << after[k];
+  }
+  EXPECT_NEAR(moved, 0.1 * kKeys, 0.015 * kKeys) << "a tenth of the users had to move";
+}
+
+// The same users are not in the same arm of every endpoint.
+TEST(ServedEndpoint, EndpointsSplitUsersIndependently) {
+  constexpr int kKeys = 20000;
+  const auto shop = sticky_picks(endpoint_of("shop", {{"a", 0.5}, {"b", 0.5}}), kKeys);
+  const auto churn = sticky_picks(endpoint_of("churn", {{"a", 0.5}, {"b", 0.5}}), kKeys);
+  int same = 0;
+  for (int k = 0; k < kKeys; ++k) same += shop[k] == churn[k];
+  EXPECT_NEAR(same, 0.5 * kKeys, 0.02 * kKeys);
 }
 
 TEST(ServingCatalog, ServesProductionElseLatestAndSwapsOnRefresh) {
