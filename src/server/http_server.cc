@@ -9,6 +9,7 @@
 #include <boost/beast/version.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <mutex>
 #include <optional>
@@ -139,6 +140,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   // cancel and the next read would wait without a deadline. Shutting down the receive side makes
   // that read, and every later one, end at once (end of stream), while the 408 can still be sent.
   void start_request() {
+    idle_ = false;  // its first bytes are in: a stopping server lets it finish
     tcp_layer().expires_never();
     timed_out_ = false;
     body_done_ = false;
@@ -246,7 +248,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     }
     tcp_layer().expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
     http::async_write(stream_, response_, [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-      if (ec || !keep_alive) return self->close();
+      if (ec) return self->close();
+      if (!keep_alive) return self->close_after_draining();
       self->read_header();
     });
   }
@@ -256,6 +259,34 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ec);
     tcp_layer().close();
   }
+
+  // Closing a socket with unread bytes makes the kernel answer them with a reset, which can reach the
+  // client before it has read the response (a 413 for a body still being sent arrived as "connection
+  // reset"). So: end our side, then read and drop what the client still sends until it closes too,
+  // for at most kDrainSeconds and kDrainBytes (what nginx calls a lingering close).
+  void close_after_draining() {
+    beast::error_code ec;
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return close();
+    idle_ = true;  // a stopping server need not wait for this
+    drained_ = 0;
+    if (!drain_buffer_) drain_buffer_ = std::make_unique<std::array<char, 4096>>();  // only sessions that drain pay for it
+    tcp_layer().expires_after(std::chrono::seconds(kDrainSeconds));
+    drain();
+  }
+
+  void drain() {
+    tcp_layer().async_read_some(net::buffer(*drain_buffer_), [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->drained_ += n;
+      if (ec || self->drained_ > kDrainBytes) return self->close();
+      self->drain();
+    });
+  }
+
+  static constexpr int kDrainSeconds = 2;
+  static constexpr std::size_t kDrainBytes = std::size_t{4} << 20;
+  std::unique_ptr<std::array<char, 4096>> drain_buffer_;
+  std::size_t drained_ = 0;
 
   static constexpr std::size_t kFirstRead = 4096;  // bytes asked for by the read that waits for a request
 
