@@ -1,6 +1,7 @@
 #include "registry/artifact_store.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -152,5 +153,23 @@ std::size_t ArtifactStore::remove_unreferenced(const std::set<std::string>& keep
   }
   return removed;
 }
+
+ArtifactStore::Hold::Hold(const ArtifactStore& store, Mode mode) {
+  const std::string path = store.dir_ + "/.lock";
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) io_error("cannot open the artifact folder's lock", path);
+  int rc;
+  do {
+    rc = ::flock(fd_, mode == kExclusive ? LOCK_EX : LOCK_SH);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    const int error = errno;
+    ::close(fd_);
+    errno = error;
+    io_error("cannot lock the artifact folder", path);
+  }
+}
+
+ArtifactStore::Hold::~Hold() { ::close(fd_); }  // closing releases the lock
 
 }  // namespace orchard

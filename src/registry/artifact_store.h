@@ -26,8 +26,26 @@ class ArtifactStore {
   std::set<std::string> list() const;
   // Removes artifacts not in `keep` and temporary files, if older than `min_age_seconds` (so that a
   // push in progress, whose artifact is stored before its version is committed, is never disturbed).
-  // Returns how many artifacts were removed.
+  // Returns how many artifacts were removed. Call it under a Hold(kExclusive) taken before `keep`
+  // was read (Registry::gc does).
   std::size_t remove_unreferenced(const std::set<std::string>& keep, long min_age_seconds = 3600);
+
+  // An advisory lock on the folder (flock on DIR/.lock, across processes): a push holds it shared
+  // from put() until its version is committed, gc holds it exclusively from reading the referenced
+  // digests until it has removed the others. Without it, a push reusing an old unreferenced
+  // artifact (it only refreshes the file's time) could lose it to a gc that had judged it a moment
+  // before, and commit a version whose artifact is gone.
+  class Hold {
+   public:
+    enum Mode { kShared, kExclusive };
+    Hold(const ArtifactStore& store, Mode mode);  // waits for the lock
+    ~Hold();
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+
+   private:
+    int fd_ = -1;
+  };
 
  private:
   std::string dir_;

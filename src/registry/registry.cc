@@ -103,10 +103,9 @@ VersionRecord Registry::push(const std::string& name, const std::string& model_f
     draft.dataset = summary.fingerprint;
     draft.profile_json = std::move(summary.profile_json);
   }
+  const ArtifactStore::Hold hold(*artifacts_, ArtifactStore::Hold::kShared);  // no gc between put and commit
   draft.artifact_sha256 = artifacts_->put(bytes);
-  VersionRecord version = store_->create_version(draft, actor());
-  if (!options.alias.empty()) store_->set_alias(name, options.alias, version.number, "set", actor());
-  return version;
+  return store_->create_version(draft, actor(), options.alias);
 }
 
 VersionRecord Registry::resolve(const ModelRef& ref) {
@@ -180,6 +179,9 @@ AliasChange Registry::rollback(const std::string& name, const std::string& alias
   return store_->set_alias(name, alias, stack[stack.size() - 2], "rollback", actor(), current->version);
 }
 
-std::size_t Registry::gc(long min_age_seconds) { return artifacts_->remove_unreferenced(store_->referenced_artifacts(), min_age_seconds); }
+std::size_t Registry::gc(long min_age_seconds) {
+  const ArtifactStore::Hold hold(*artifacts_, ArtifactStore::Hold::kExclusive);  // no push between reading and removing
+  return artifacts_->remove_unreferenced(store_->referenced_artifacts(), min_age_seconds);
+}
 
 }  // namespace orchard

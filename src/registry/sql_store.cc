@@ -212,7 +212,7 @@ std::vector<VersionRecord> SqlStore::query_versions(const std::string& model, st
   return out;
 }
 
-VersionRecord SqlStore::create_version(const VersionDraft& draft, const std::string& actor) {
+VersionRecord SqlStore::create_version(const VersionDraft& draft, const std::string& actor, const std::string& alias) {
   std::lock_guard lock(mutex_);
   for (const auto& [key, value] : draft.metrics) {
     if (!std::isfinite(value)) throw Error(ErrorKind::kInvalidArgument, "metric \"" + key + "\" is not a finite number", "", "a finite number");
@@ -247,6 +247,7 @@ VersionRecord SqlStore::create_version(const VersionDraft& draft, const std::str
              params);
   db_->query("UPDATE models SET latest_version = ?1 WHERE name = ?2", {record.number, draft.model});
   audit(actor, "version.create", draft.model + ":" + std::to_string(record.number), "", to_json(record).dump());
+  if (!alias.empty()) write_alias(draft.model, alias, record.number, "set", actor, std::nullopt);
   transaction.commit();
   return record;
 }
@@ -316,6 +317,13 @@ AliasChange SqlStore::set_alias(const std::string& model, const std::string& ali
                                 const std::string& actor, std::optional<std::int64_t> if_at) {
   std::lock_guard lock(mutex_);
   Transaction transaction(*db_);
+  const AliasChange change = write_alias(model, alias, version, kind, actor, if_at);
+  transaction.commit();
+  return change;
+}
+
+AliasChange SqlStore::write_alias(const std::string& model, const std::string& alias, std::int64_t version, const std::string& kind,
+                                  const std::string& actor, std::optional<std::int64_t> if_at) {
   if (!find_model(model)) no_model(model);
   if (!find_version(model, version)) no_version(model, version);
   auto before = find_alias(model, alias);
@@ -337,7 +345,6 @@ AliasChange SqlStore::set_alias(const std::string& model, const std::string& ali
              {model, alias, change.from_version, version, kind, now, actor});
   audit(actor, kind == "rollback" ? "alias.rollback" : "alias.set", model + "@" + alias, before ? to_json(*before).dump() : "",
         to_json(AliasRecord{model, alias, version, now, actor}).dump());
-  transaction.commit();
   return change;
 }
 

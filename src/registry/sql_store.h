@@ -17,7 +17,7 @@ class SqlStore : public Store {
   // Creates or upgrades the schema. Throws Error(kIo) if the database is newer than this Orchard.
   explicit SqlStore(std::unique_ptr<SqlDatabase> database);
 
-  VersionRecord create_version(const VersionDraft& draft, const std::string& actor) override;
+  VersionRecord create_version(const VersionDraft& draft, const std::string& actor, const std::string& alias = "") override;
   std::optional<ModelRecord> find_model(const std::string& name) override;
   std::vector<ModelRecord> list_models() override;
   std::optional<VersionRecord> find_version(const std::string& model, std::int64_t number) override;
@@ -45,6 +45,9 @@ class SqlStore : public Store {
  private:
   class Transaction;
   void migrate();
+  // set_alias's writes, inside the caller's transaction.
+  AliasChange write_alias(const std::string& model, const std::string& alias, std::int64_t version, const std::string& kind,
+                          const std::string& actor, std::optional<std::int64_t> if_at);
   void audit(const std::string& actor, const std::string& action, const std::string& target, const std::string& before,
              const std::string& after);
   std::vector<VersionRecord> query_versions(const std::string& model, std::int64_t number);

@@ -22,7 +22,9 @@ class Store {
 
   // Creates the model if it does not exist, then the version with the next number, atomically:
   // concurrent calls (other threads or processes) get distinct numbers.
-  virtual VersionRecord create_version(const VersionDraft& draft, const std::string& actor) = 0;
+  // The next version of draft.model; with `alias`, also points the alias at it, in the same
+  // transaction (a version is never registered without the alias its push asked for).
+  virtual VersionRecord create_version(const VersionDraft& draft, const std::string& actor, const std::string& alias = "") = 0;
 
   virtual std::optional<ModelRecord> find_model(const std::string& name) = 0;
   virtual std::vector<ModelRecord> list_models() = 0;

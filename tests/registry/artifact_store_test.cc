@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/error.h"
@@ -66,6 +67,26 @@ class ArtifactStoreTest : public ::testing::Test {
   }
   std::string root_, dir_;
 };
+
+// gc's exclusive hold waits for every push's shared one, and pushes share.
+TEST_F(ArtifactStoreTest, HoldsAreSharedByPushesAndExclusiveForGc) {
+  ArtifactStore store(dir_);
+  std::atomic<bool> gc_has_it{false};
+  std::thread gc;
+  {
+    const ArtifactStore::Hold push(store, ArtifactStore::Hold::kShared);
+    const ArtifactStore::Hold another_push(store, ArtifactStore::Hold::kShared);  // does not wait
+    gc = std::thread([&] {
+      const ArtifactStore::Hold hold(store, ArtifactStore::Hold::kExclusive);
+      gc_has_it = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_FALSE(gc_has_it) << "gc ran while a push held the folder";
+  }
+  gc.join();
+  EXPECT_TRUE(gc_has_it);
+  EXPECT_EQ(store.list().size(), 0u) << "the lock file is not an artifact";
+}
 
 TEST_F(ArtifactStoreTest, ConstructorCreatesTheFolders) {
   ArtifactStore store(dir_);

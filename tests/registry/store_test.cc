@@ -454,6 +454,18 @@ TEST_P(StoreTest, UnknownModelOrVersionIsNotFound) {
 
 // --- aliases -------------------------------------------------------------------------------------
 
+// A push with an alias registers the version and moves the alias in one transaction.
+TEST_P(StoreTest, AVersionCreatedWithAnAliasHasItAtOnce) {
+  store().create_version(minimal_draft("churn"), "alice", "production");
+  const VersionRecord second = store().create_version(minimal_draft("churn"), "bob", "production");
+  EXPECT_EQ(second.number, 2);
+  EXPECT_EQ(store().find_alias("churn", "production")->version, 2);
+  const auto history = store().alias_history("churn", "production");
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[1].from_version, 1);
+  EXPECT_EQ(history[1].by, "bob");
+}
+
 TEST_P(StoreTest, AliasesPointAtVersionsAndKeepTheirHistory) {
   for (int i = 0; i < 3; ++i) store().create_version(minimal_draft("churn"), "alice");
   store().create_version(minimal_draft("iris"), "alice");
