@@ -7,8 +7,13 @@
 namespace orchard {
 
 namespace {
-constexpr std::size_t kShadowQueueRows = std::size_t{1} << 20;
+// The queue's budget in bytes, not rows: rows of 500 features weigh 500 times rows of one.
+constexpr std::size_t kShadowQueueBytes = std::size_t{256} << 20;
+
+std::size_t bytes_of(const InferRequest& request) {
+  return request.rows.size() * sizeof(double) + request.origins.size() * sizeof(PredictionId) + sizeof(InferRequest);
 }
+}  // namespace
 
 ShadowRunner::ShadowRunner() : thread_([this] { loop(); }) {}
 
@@ -21,9 +26,9 @@ ShadowRunner::~ShadowRunner() {
   thread_.join();
 }
 
-bool ShadowRunner::has_room(std::size_t rows) {
+bool ShadowRunner::has_room(std::size_t bytes) {
   std::lock_guard lock(mutex_);
-  if (queued_rows_ + rows <= kShadowQueueRows) return true;
+  if (queued_bytes_ + bytes <= kShadowQueueBytes) return true;
   ++dropped_;
   return false;
 }
@@ -32,11 +37,11 @@ void ShadowRunner::submit(std::shared_ptr<const LoadedVersion> version, std::sha
                           std::shared_ptr<const InferRequest> request) {
   {
     std::lock_guard lock(mutex_);
-    if (queued_rows_ + request->count > kShadowQueueRows) {
+    if (queued_bytes_ + bytes_of(*request) > kShadowQueueBytes) {
       ++dropped_;
       return;
     }
-    queued_rows_ += request->count;
+    queued_bytes_ += bytes_of(*request);
     queue_.push_back({std::move(version), std::move(trace), std::move(request)});
   }
   wake_.notify_one();
@@ -57,7 +62,7 @@ void ShadowRunner::loop() {
     }
     auto [version, trace, request] = std::move(queue_.front());
     queue_.pop_front();
-    queued_rows_ -= request->count;
+    queued_bytes_ -= bytes_of(*request);
     busy_ = true;
     lock.unlock();
     try {

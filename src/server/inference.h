@@ -38,8 +38,8 @@ struct InferResult {
 };
 
 // Calls shadow versions off the request's path: a queue drained by one background thread. The queue
-// holds at most kShadowQueueRows rows in all; beyond, a shadow call is dropped (and counted) rather
-// than slowing the live request or growing memory.
+// holds at most kShadowQueueBytes of requests in all; beyond, a shadow call is dropped (and counted)
+// rather than slowing the live request or growing memory.
 class ShadowRunner {
  public:
   // Called (on the shadow thread) with each shadow answer, e.g. to record it in the prediction log.
@@ -47,8 +47,8 @@ class ShadowRunner {
   ShadowRunner();
   void set_observer(Observer observer) { observer_ = std::move(observer); }
   ~ShadowRunner();  // drains the queue
-  // Whether a request of `rows` rows would be queued now (check before copying the rows).
-  bool has_room(std::size_t rows);
+  // Whether requests of `bytes` in all (their rows) would be queued now (check before copying them).
+  bool has_room(std::size_t bytes);
   // `trace`: the shadow's prediction-log context (passed to the observer).
   void submit(std::shared_ptr<const LoadedVersion> version, std::shared_ptr<const PredictionContext> trace,
               std::shared_ptr<const InferRequest> request);
@@ -67,7 +67,7 @@ class ShadowRunner {
   std::deque<Job> queue_;
   bool stopping_ = false;
   bool busy_ = false;
-  std::size_t queued_rows_ = 0;
+  std::size_t queued_bytes_ = 0;
   std::atomic<std::uint64_t> dropped_{0};
   Observer observer_;
   std::thread thread_;

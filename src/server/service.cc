@@ -162,7 +162,7 @@ InferResult OrchardService::execute(const Routed& routed, const InferRequest& re
     routed.stats->latency.record(static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count()));
   }
-  if (routed.endpoint && !routed.endpoint->shadows.empty() && shadows_.has_room(request.count * routed.endpoint->shadows.size())) {
+  if (routed.endpoint && !routed.endpoint->shadows.empty() && shadows_.has_room(request.rows.size() * sizeof(double) * routed.endpoint->shadows.size())) {
     const Model& primary = routed.version->predictor->model();
     auto copy = std::make_shared<InferRequest>(request);
     copy->origins = result.prediction_ids;  // feedback on a live row labels its shadows' rows too

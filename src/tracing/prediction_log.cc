@@ -152,7 +152,11 @@ std::optional<std::uint64_t> PredictionLog::enqueue(const PredictionView& entry,
       at += (bytes > contiguous ? contiguous : 0) + bytes;
       if (rows == 0) break;
     }
-    if (queued_rows_ + rows > options_.max_queued_rows || at - tail_ > capacity_) {
+    // Shadow rows (they have origins) may fill half the ring and half the row budget only: a slow
+    // shadow, or several of them, must not make live requests wait or fail for room.
+    const std::uint64_t room = entry.origins ? capacity_ / 2 : capacity_;
+    const std::size_t row_budget = entry.origins ? options_.max_queued_rows / 2 : options_.max_queued_rows;
+    if (queued_rows_ + rows > row_budget || at - tail_ > room) {
       refused_rows_ += rows;
       return std::nullopt;
     }

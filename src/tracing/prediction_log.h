@@ -61,7 +61,7 @@ class PredictionLog {
 
   // Copies the entry into the ring (the view may be released on return); `context` is kept alive
   // while the entry is queued. Returns its ticket, or nullopt if the log is full or the entry can
-  // never fit (the caller answers 503).
+  // never fit (the caller answers 503). Shadow entries (with origins) get half the room only.
   std::optional<std::uint64_t> enqueue(const PredictionView& entry, const std::shared_ptr<const PredictionContext>& context);
   std::optional<std::uint64_t> enqueue(const PredictionEntry& entry) { return enqueue(entry.view(), entry.context); }
   // Waits until the entry with `ticket` is written; false if its write failed or took longer than

@@ -120,6 +120,24 @@ TEST(PredictionLog, AFullQueueRefusesAndCountsNeverDrops) {
   EXPECT_EQ(*written, 14u) << "the destructor writes what is queued";
 }
 
+// Shadow rows may take half the queue only: live requests keep the rest.
+TEST(PredictionLog, ShadowEntriesLeaveRoomForLiveOnes) {
+  auto sink = std::make_unique<GatedSink>();
+  GatedSink* gate = sink.get();
+  PredictionLog log(std::move(sink), small_queue(10));
+  ASSERT_TRUE(log.enqueue(entry(4)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the writer takes it and blocks in the sink
+  PredictionEntry shadow = entry(2);
+  shadow.origins = shadow.ids;
+  EXPECT_FALSE(log.enqueue(shadow)) << "4 + 2 rows is over half of 10";
+  ASSERT_TRUE(log.enqueue(entry(6))) << "live rows may fill the queue";
+  gate->release();
+  log.flush();
+  PredictionEntry small_shadow = entry(5);
+  small_shadow.origins = small_shadow.ids;
+  EXPECT_TRUE(log.enqueue(small_shadow)) << "half of an empty queue";
+}
+
 TEST(PredictionLog, DurableEntriesWaitForTheirCommitAndLearnOfAFailure) {
   auto sink = std::make_unique<GatedSink>();
   GatedSink* gate = sink.get();
