@@ -135,10 +135,13 @@ std::optional<std::uint64_t> PredictionLog::enqueue(const PredictionView& entry,
   // A large request (tens of thousands of rows) goes in as several slots of fewer rows, each at most
   // an eighth of the ring and of the row budget, all written at once or none: the writer takes the
   // whole queue in one batch, so they are committed (or fail) together.
-  PredictionView one_row = entry;
-  one_row.rows_count = 1;
-  const std::size_t row_bytes = slot_bytes(one_row);
-  const std::size_t rows_per_slot = std::max<std::size_t>(1, std::min<std::size_t>(capacity_ / 8 / row_bytes, options_.max_queued_rows / 8));
+  const std::size_t slot_limit = capacity_ / 8, rows_limit = std::max<std::size_t>(1, options_.max_queued_rows / 8);
+  std::size_t rows_per_slot = std::max<std::size_t>(rows, 1);  // the common case: one slot
+  if (rows > rows_limit || slot_bytes(entry) > slot_limit) {
+    PredictionView one_row = entry;
+    one_row.rows_count = 1;
+    rows_per_slot = std::max<std::size_t>(1, std::min(slot_limit / slot_bytes(one_row), rows_limit));
+  }
   std::uint64_t ticket = 0;
   {
     std::lock_guard lock(mutex_);
