@@ -144,22 +144,30 @@ std::optional<std::uint64_t> PredictionLog::enqueue(const PredictionView& entry,
   }
   std::uint64_t ticket = 0;
   {
-    std::lock_guard lock(mutex_);
-    // Where each slot would go, wrapping at the ring's end; then whether all of them fit.
-    std::uint64_t at = head_;
-    for (std::size_t first = 0; first < rows || first == 0; first += rows_per_slot) {
-      PredictionView part = entry;
-      part.rows_count = std::min(rows_per_slot, rows - first);
-      const std::uint64_t bytes = slot_bytes(part);
-      const std::uint64_t contiguous = capacity_ - at % capacity_;
-      at += (bytes > contiguous ? contiguous : 0) + bytes;
-      if (rows == 0) break;
-    }
+    std::unique_lock lock(mutex_);
     // Shadow rows (they have origins) may fill half the ring and half the row budget only: a slow
     // shadow, or several of them, must not make live requests wait or fail for room.
     const std::uint64_t room = entry.origins ? capacity_ / 2 : capacity_;
     const std::size_t row_budget = entry.origins ? options_.max_queued_rows / 2 : options_.max_queued_rows;
-    if (queued_rows_ + rows > row_budget || at - tail_ > room) {
+    // Where the last slot would end if written now: each slot in turn, wrapping at the ring's end.
+    auto end_of_slots = [&] {
+      std::uint64_t at = head_;
+      for (std::size_t first = 0; first < rows || first == 0; first += rows_per_slot) {
+        PredictionView part = entry;
+        part.rows_count = std::min(rows_per_slot, rows - first);
+        const std::uint64_t bytes = slot_bytes(part);
+        const std::uint64_t contiguous = capacity_ - at % capacity_;
+        at += (bytes > contiguous ? contiguous : 0) + bytes;
+        if (rows == 0) break;
+      }
+      return at;
+    };
+    auto fits = [&] { return queued_rows_ + rows <= row_budget && end_of_slots() - tail_ <= room; };
+    // A full queue slows the caller down first (the writer frees room every batch), and refuses
+    // only if it stays full for options_.full_wait: under a burst above what the sink can write,
+    // clients see slower answers rather than 503s. An entry larger than the room is refused at once.
+    if (!fits() && (rows > row_budget || end_of_slots() - head_ > room || options_.full_wait.count() == 0 || stopping_ ||
+                    !written_.wait_for(lock, options_.full_wait, fits))) {
       refused_rows_ += rows;
       return std::nullopt;
     }

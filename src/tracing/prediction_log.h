@@ -47,6 +47,8 @@ struct PredictionLogOptions {
   // split into slots of at most an eighth of it; one larger than the ring is refused.
   std::size_t buffer_bytes = std::size_t{16} << 20;
   std::chrono::milliseconds flush_interval{50};
+  // How long an entry waits for room in a full queue before it is refused (0: refused at once).
+  std::chrono::milliseconds full_wait{200};
   RetentionPolicy retention;                     // applied on the writer thread
   std::chrono::seconds retention_interval{60};  // how often the policy is checked
 };

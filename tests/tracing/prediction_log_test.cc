@@ -98,6 +98,7 @@ PredictionLogOptions small_queue(std::size_t rows) {
   PredictionLogOptions options;
   options.max_queued_rows = rows;
   options.flush_interval = std::chrono::milliseconds(1);
+  options.full_wait = std::chrono::milliseconds(0);  // refused at once (AFullQueueMakesTheCallerWait... waits)
   return options;
 }
 
@@ -136,6 +137,28 @@ TEST(PredictionLog, ShadowEntriesLeaveRoomForLiveOnes) {
   PredictionEntry small_shadow = entry(5);
   small_shadow.origins = small_shadow.ids;
   EXPECT_TRUE(log.enqueue(small_shadow)) << "half of an empty queue";
+}
+
+// A full queue first slows the caller down: an entry waits (up to full_wait) for the writer to make
+// room, and goes in when it does.
+TEST(PredictionLog, AFullQueueMakesTheCallerWaitForRoomBeforeRefusing) {
+  auto sink = std::make_unique<GatedSink>();
+  GatedSink* gate = sink.get();
+  PredictionLogOptions options = small_queue(10);
+  options.full_wait = std::chrono::seconds(10);
+  PredictionLog log(std::move(sink), options);
+  ASSERT_TRUE(log.enqueue(entry(8)));
+  std::thread writer_frees_room([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    gate->release();
+  });
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(log.enqueue(entry(4))) << "accepted once the writer has written the first entry";
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(50)) << "it waited";
+  writer_frees_room.join();
+  EXPECT_EQ(log.refused_rows(), 0u);
+  EXPECT_FALSE(log.enqueue(entry(11))) << "more rows than the queue holds: refused at once";
+  EXPECT_EQ(log.refused_rows(), 11u);
 }
 
 TEST(PredictionLog, DurableEntriesWaitForTheirCommitAndLearnOfAFailure) {
