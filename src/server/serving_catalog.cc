@@ -242,9 +242,6 @@ void ServingCatalog::set_unloaded(const std::string& endpoint, bool unloaded) {
       const auto snapshot = current();
       if (auto it = snapshot->endpoints.find(endpoint); it != snapshot->endpoints.end()) model = it->second.model;
       for (auto it = pinned_.begin(); it != pinned_.end();) it = it->first.first == model ? pinned_.erase(it) : std::next(it);
-      // And their places in the eviction order: a stale place would evict the version when pinned again.
-      pinned_order_.erase(std::remove_if(pinned_order_.begin(), pinned_order_.end(), [&](const auto& key) { return key.first == model; }),
-                          pinned_order_.end());
     } else {
       unloaded_.erase(endpoint);
     }
@@ -260,28 +257,36 @@ bool ServingCatalog::is_unloaded(const std::string& endpoint) const {
 std::shared_ptr<const LoadedVersion> ServingCatalog::version(const std::string& model, std::int64_t number) {
   {
     const auto snapshot = current();
-    if (auto it = snapshot->versions.find({model, number}); it != snapshot->versions.end()) return it->second;
+    if (auto it = snapshot->versions.find({model, number}); it != snapshot->versions.end()) {
+      it->second->last_asked.store(++asked_, std::memory_order_relaxed);
+      return it->second;
+    }
   }
   std::lock_guard refresh_lock(refresh_mutex_);
   const auto snapshot = current();
-  if (auto it = snapshot->versions.find({model, number}); it != snapshot->versions.end()) return it->second;
+  if (auto it = snapshot->versions.find({model, number}); it != snapshot->versions.end()) {
+    it->second->last_asked.store(++asked_, std::memory_order_relaxed);
+    return it->second;
+  }
   auto loaded = load(model, number, snapshot->versions);
+  loaded->last_asked.store(++asked_, std::memory_order_relaxed);
   pinned_[{model, number}] = loaded;
-  pinned_order_.emplace_back(model, number);
   auto next = std::make_shared<CatalogSnapshot>(*snapshot);
   next->versions[{model, number}] = loaded;
-  while (pinned_order_.size() > kMaxPinned) {
-    const auto oldest = pinned_order_.front();
-    pinned_order_.pop_front();
-    if (pinned_.erase(oldest)) {
-      // Still in the snapshot only if a route serves it.
-      bool routed = false;
-      for (const auto& [name, endpoint] : next->endpoints) {
-        for (const auto& arm : endpoint.arms) routed = routed || (arm.version->model == oldest.first && arm.version->number == oldest.second);
-        for (const auto& shadow : endpoint.shadows) routed = routed || (shadow->model == oldest.first && shadow->number == oldest.second);
-      }
-      if (!routed) next->versions.erase(oldest);
+  while (pinned_.size() > kMaxPinned) {
+    auto oldest = pinned_.begin();
+    for (auto it = pinned_.begin(); it != pinned_.end(); ++it) {
+      if (it->second->last_asked.load(std::memory_order_relaxed) < oldest->second->last_asked.load(std::memory_order_relaxed)) oldest = it;
     }
+    const auto key = oldest->first;
+    pinned_.erase(oldest);
+    // Still in the snapshot only if a route serves it.
+    bool routed = false;
+    for (const auto& [name, endpoint] : next->endpoints) {
+      for (const auto& arm : endpoint.arms) routed = routed || (arm.version->model == key.first && arm.version->number == key.second);
+      for (const auto& shadow : endpoint.shadows) routed = routed || (shadow->model == key.first && shadow->number == key.second);
+    }
+    if (!routed) next->versions.erase(key);
   }
   publish(std::move(next));
   return loaded;

@@ -55,6 +55,7 @@ struct LoadedVersion {
   mutable std::atomic<std::uint64_t> failures{0};
   mutable std::atomic<std::uint64_t> shadow_requests{0};
   mutable std::atomic<std::uint64_t> nanoseconds{0};
+  mutable std::atomic<std::uint64_t> last_asked{0};  // ServingCatalog::version(): when it was last asked for (LRU of pinned versions)
   mutable LatencyHistogram latency;  // model time per request (live requests; shadows excluded)
   double load_seconds = 0;           // read, verify, parse, compile and warm
   std::int64_t artifact_bytes = 0;
@@ -140,10 +141,12 @@ class ServingCatalog {
   mutable std::mutex snapshot_mutex_;        // guards snapshot_ (taken only when the generation moved)
   std::shared_ptr<const CatalogSnapshot> snapshot_;
   std::atomic<std::uint64_t> generation_{0};
-  // Versions loaded on demand (requests naming a version no route serves), oldest first; at most
-  // kMaxPinned are kept, so requests cannot make the server hold the whole registry in memory.
+  // Versions loaded on demand (requests naming a version no route serves); at most kMaxPinned are
+  // kept, so requests cannot make the server hold the whole registry in memory. The least recently
+  // asked for goes first (LoadedVersion::last_asked, stamped without a lock on every hit): a version
+  // in steady use is not reloaded because others were loaded after it.
   std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<const LoadedVersion>> pinned_;
-  std::deque<std::pair<std::string, std::int64_t>> pinned_order_;
+  std::atomic<std::uint64_t> asked_{0};  // the clock of last_asked
   static constexpr std::size_t kMaxPinned = 8;
   const std::uint64_t id_;  // distinguishes catalogs in the per-thread snapshot cache
   std::set<std::string> unloaded_;  // guarded by refresh_mutex_

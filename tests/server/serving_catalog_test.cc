@@ -123,6 +123,26 @@ TEST(ServingCatalog, AVersionInUseOutlivesTheSwapAndIsFreedAfter) {
   EXPECT_TRUE(watch.expired()) << "freed when its last user ended";
 }
 
+// Versions asked for by number (no route serves them) are kept, at most 8 of them; the one asked
+// for least recently goes first, so a version in steady use is never reloaded.
+TEST(ServingCatalog, VersionsAskedForByNumberAreEvictedLeastRecentlyUsedFirst) {
+  auto registry = fresh_registry("pinned");
+  const std::string iris = testing::source_dir() + "/examples/iris/iris_xgboost.json";
+  for (int i = 0; i < 12; ++i) registry->push("iris", iris, {});
+  registry->promote("iris", 12, "production");
+  ServingCatalog catalog(*registry);
+  catalog.refresh();
+  const auto steady = catalog.version("iris", 1);
+  std::weak_ptr<const LoadedVersion> second;
+  for (std::int64_t v = 2; v <= 11; ++v) {
+    const auto asked = catalog.version("iris", v);
+    if (v == 2) second = asked;
+    EXPECT_EQ(catalog.version("iris", 1), steady) << "version 1, asked for between every other, was reloaded after " << v;
+  }
+  EXPECT_TRUE(second.expired()) << "version 2, not asked for since, was evicted";
+  EXPECT_EQ(catalog.current()->versions.size(), 9u) << "8 pinned and the one production serves";
+}
+
 TEST(ServingCatalog, MemoryComesBackAfterLoadUnloadCycles) {
   const auto fixtures = testing::fixtures_dir();
   const std::string large = fixtures ? *fixtures + "/models/xgboost/higgs_large.ubj" : testing::source_dir() + "/examples/churn/churn_lightgbm.txt";
