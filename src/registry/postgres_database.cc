@@ -12,6 +12,10 @@
 namespace orchard {
 namespace {
 
+// Every session's settings: notices stay out of the server's log, and blobs come back in the hex
+// form decode_blob reads, whatever the server's default bytea_output is.
+constexpr const char* kSessionSettings = "SET client_min_messages = warning; SET bytea_output = hex";
+
 // The registry's write lock: an arbitrary 64-bit key for pg_advisory_xact_lock.
 constexpr long long kWriteLockKey = 0x4f72636861726400LL;  // "Orchard\0"
 
@@ -75,7 +79,7 @@ PostgresDatabase::PostgresDatabase(const std::string& url, int lock_timeout_ms)
     throw Error(ErrorKind::kIo, "cannot connect to the PostgreSQL registry: " + message, location_,
                 "a reachable server and valid credentials in --store postgresql://USER:PASSWORD@HOST:PORT/DB");
   }
-  exec_script("SET client_min_messages = warning");
+  exec_script(kSessionSettings);
 }
 
 PostgresDatabase::~PostgresDatabase() { PQfinish(connection_); }
@@ -105,7 +109,7 @@ void PostgresDatabase::reconnect_if_lost() {
     while (!message.empty() && message.back() == '\n') message.pop_back();
     throw Error(ErrorKind::kIo, "cannot reconnect to the PostgreSQL registry: " + message, location_, "a reachable server; retry");
   }
-  Result settings(PQexec(connection_, "SET client_min_messages = warning"));
+  Result settings(PQexec(connection_, kSessionSettings));
 }
 
 void PostgresDatabase::exec_script(const std::string& sql) {

@@ -50,5 +50,21 @@ TEST(PostgresDatabase, ALostConnectionIsMadeAgainForTheNextStatement) {
   EXPECT_EQ(db.query("SELECT COUNT(*) FROM t", {})[0][0], "0") << "nothing of the lost transaction";
 }
 
+// A server whose default bytea_output is "escape" still hands blobs over in the hex form.
+TEST(PostgresDatabase, BlobsComeBackWhateverTheServersByteaOutput) {
+  if (testing::postgres_url().empty()) GTEST_SKIP() << "ORCHARD_TEST_POSTGRES is not set (scripts/test.sh starts a PostgreSQL cluster)";
+  const std::string url = testing::fresh_postgres_database("bytea-escape");
+  {
+    PostgresDatabase admin(url);
+    const std::string name = *admin.query("SELECT current_database()", {})[0][0];
+    admin.exec_script("ALTER DATABASE \"" + name + "\" SET bytea_output = 'escape'");
+  }
+  PostgresDatabase db(url);
+  const std::string bytes("\x00\x01\xfe\xff orchard", 12);
+  const auto rows = db.query("SELECT ?1::bytea", {SqlBlob{bytes}});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(decode_blob(db.dialect(), *rows[0][0]), bytes);
+}
+
 }  // namespace
 }  // namespace orchard
