@@ -22,41 +22,10 @@ using testing::run_orchard;
   if (!fixtures) GTEST_SKIP() << "fixtures not found (set ORCHARD_FIXTURES to the shared fixtures)"; \
   const std::string& fixtures_root = *fixtures
 
-// Single-quoted for the shell.
-std::string q(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+std::string q(const std::string& text) { return testing::shell_quote(text); }
 
 std::string model_path(const std::string& root, const std::string& name) { return root + "/models/" + name; }
 std::string data_path(const std::string& root, const std::string& name) { return root + "/data/" + name; }
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
-
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> cells;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t comma = line.find(',', start);
-    cells.push_back(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) return cells;
-    start = comma + 1;
-  }
-}
 
 std::string join(const std::vector<std::string>& cells) {
   std::string line;
@@ -68,13 +37,13 @@ std::string join(const std::vector<std::string>& cells) {
 // fixtures' tolerance.
 void expect_output_matches(const std::string& output, const std::string& header, const std::string& expected_path) {
   const auto expected = testing::read_numeric_csv(expected_path);
-  const auto lines = lines_of(output);
+  const auto lines = testing::lines_of(output);
   ASSERT_FALSE(lines.empty()) << "no output";
   EXPECT_EQ(lines[0], header);
   ASSERT_EQ(lines.size(), expected.size() + 1) << "one line per input row, after the header";
   int mismatches = 0;
   for (std::size_t r = 0; r < expected.size(); ++r) {
-    const auto cells = split(lines[r + 1]);
+    const auto cells = testing::split_commas(lines[r + 1]);
     ASSERT_EQ(cells.size(), expected[r].size()) << "line " << r + 2 << ": " << lines[r + 1];
     for (std::size_t k = 0; k < cells.size(); ++k) {
       double value = 0;
@@ -88,7 +57,7 @@ void expect_output_matches(const std::string& output, const std::string& header,
 }
 
 std::string breast_cancer_header(const std::string& root) {
-  return lines_of(slurp(data_path(root, "breast_cancer_test.csv"))).at(0);
+  return testing::lines_of(testing::read_text(data_path(root, "breast_cancer_test.csv"))).at(0);
 }
 
 // --- Help -----------------------------------------------------------------------------------------------
@@ -161,8 +130,8 @@ TEST(OrchardPredictTest, OutputFileOptionWritesTheSameLines) {
     const CommandResult to_file = run_orchard("predict " + model + " " + input + " " + flag + " " + q(out_path));
     ASSERT_EQ(to_file.exit_code, 0) << to_file.err;
     EXPECT_TRUE(to_file.out.empty()) << "nothing on stdout when writing to a file";
-    EXPECT_EQ(slurp(out_path), to_stdout.out);
-    expect_output_matches(slurp(out_path), "prediction", model_path(fixtures_root, "xgboost/binary_breast_cancer.expected.csv"));
+    EXPECT_EQ(testing::read_text(out_path), to_stdout.out);
+    expect_output_matches(testing::read_text(out_path), "prediction", model_path(fixtures_root, "xgboost/binary_breast_cancer.expected.csv"));
   }
 }
 
@@ -172,7 +141,7 @@ TEST(OrchardPredictTest, OutputFileIsOverwritten) {
   const CommandResult result = run_orchard("predict " + q(model_path(fixtures_root, "xgboost/binary_breast_cancer.json")) + " " +
                                            q(data_path(fixtures_root, "breast_cancer_test.csv")) + " -o " + q(out_path));
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  expect_output_matches(slurp(out_path), "prediction", model_path(fixtures_root, "xgboost/binary_breast_cancer.expected.csv"));
+  expect_output_matches(testing::read_text(out_path), "prediction", model_path(fixtures_root, "xgboost/binary_breast_cancer.expected.csv"));
 }
 
 TEST(OrchardPredictTest, DashOutputMeansStdout) {
@@ -236,8 +205,8 @@ TEST(OrchardPredictTest, ShuffledColumnsAndExtraColumnGiveIdenticalOutput) {
   const std::string original = data_path(fixtures_root, "breast_cancer_test.csv");
   // Reverse the columns and put a non-numeric column in front: only names should matter.
   std::string shuffled;
-  for (const auto& line : lines_of(slurp(original))) {
-    auto cells = split(line);
+  for (const auto& line : testing::lines_of(testing::read_text(original))) {
+    auto cells = testing::split_commas(line);
     std::reverse(cells.begin(), cells.end());
     cells.insert(cells.begin(), shuffled.empty() ? "customer_note" : "not a number");
     shuffled += join(cells) + "\n";
@@ -256,8 +225,8 @@ TEST(OrchardPredictTest, SpreadsheetExportWithBomCrlfAndQuotesGivesIdenticalOutp
   const std::string model = q(model_path(fixtures_root, "xgboost/binary_breast_cancer.json"));
   const std::string original = data_path(fixtures_root, "breast_cancer_test.csv");
   std::string exported = "\xEF\xBB\xBF";
-  for (const auto& line : lines_of(slurp(original))) {
-    auto cells = split(line);
+  for (const auto& line : testing::lines_of(testing::read_text(original))) {
+    auto cells = testing::split_commas(line);
     for (auto& cell : cells) cell = "\"" + cell + "\"";
     exported += join(cells) + "\r\n";
   }
@@ -274,8 +243,8 @@ TEST(OrchardPredictTest, MissingColumnExits3NamingTheFeature) {
   REQUIRE_FIXTURES();
   // Drop "mean_texture" (the second column) from every line.
   std::string dropped;
-  for (const auto& line : lines_of(slurp(data_path(fixtures_root, "breast_cancer_test.csv")))) {
-    auto cells = split(line);
+  for (const auto& line : testing::lines_of(testing::read_text(data_path(fixtures_root, "breast_cancer_test.csv")))) {
+    auto cells = testing::split_commas(line);
     cells.erase(cells.begin() + 1);
     dropped += join(cells) + "\n";
   }
@@ -291,8 +260,8 @@ TEST(OrchardPredictTest, MissingColumnExits3NamingTheFeature) {
 
 TEST(OrchardPredictTest, BadCellExits3NamingLineAndColumn) {
   REQUIRE_FIXTURES();
-  const auto lines = lines_of(slurp(data_path(fixtures_root, "breast_cancer_test.csv")));
-  auto bad = split(lines.at(2));
+  const auto lines = testing::lines_of(testing::read_text(data_path(fixtures_root, "breast_cancer_test.csv")));
+  auto bad = testing::split_commas(lines.at(2));
   bad[4] = "oops";  // mean_smoothness, the fifth column
   const std::string path = testing::write_file("breast_cancer_bad_cell.csv", lines[0] + "\n" + lines[1] + "\n" + join(bad) + "\n");
   const CommandResult result = run_orchard("predict " + q(model_path(fixtures_root, "xgboost/binary_breast_cancer.json")) + " " + q(path));
@@ -304,7 +273,7 @@ TEST(OrchardPredictTest, BadCellExits3NamingLineAndColumn) {
 
 TEST(OrchardPredictTest, RowWithWrongCellCountExits3NamingTheLine) {
   REQUIRE_FIXTURES();
-  const auto lines = lines_of(slurp(data_path(fixtures_root, "breast_cancer_test.csv")));
+  const auto lines = testing::lines_of(testing::read_text(data_path(fixtures_root, "breast_cancer_test.csv")));
   const std::string path = testing::write_file("breast_cancer_short_row.csv", lines[0] + "\n" + lines[1] + "\n1,2,3\n");
   const CommandResult result = run_orchard("predict " + q(model_path(fixtures_root, "xgboost/binary_breast_cancer.json")) + " " + q(path));
   EXPECT_EQ(result.exit_code, 3);
@@ -356,7 +325,7 @@ TEST(OrchardPredictTest, GarbageModelExits4) {
 
 TEST(OrchardPredictTest, TruncatedModelExits4) {
   REQUIRE_FIXTURES();
-  const std::string text = slurp(model_path(fixtures_root, "xgboost/binary_breast_cancer.json"));
+  const std::string text = testing::read_text(model_path(fixtures_root, "xgboost/binary_breast_cancer.json"));
   const std::string model = testing::write_file("truncated_model.json", text.substr(0, text.size() / 2));
   const CommandResult result = run_orchard("predict " + q(model) + " " + q(data_path(fixtures_root, "breast_cancer_test.csv")));
   EXPECT_EQ(result.exit_code, 4) << result.err;
@@ -383,7 +352,7 @@ TEST(OrchardPredictTest, ThreadCountDoesNotChangeOutput) {
   ASSERT_EQ(one.exit_code, 0) << one.err;
   ASSERT_EQ(two.exit_code, 0) << two.err;
   EXPECT_EQ(one.out, two.out);
-  EXPECT_GT(lines_of(one.out).size(), 1000u);
+  EXPECT_GT(testing::lines_of(one.out).size(), 1000u);
 }
 
 TEST(OrchardPredictTest, ChunkSizeDoesNotChangeOutput) {
@@ -394,7 +363,7 @@ TEST(OrchardPredictTest, ChunkSizeDoesNotChangeOutput) {
                            q(data_path(fixtures_root, "breast_cancer_test.csv"));
   const CommandResult reference = run_orchard("predict " + args);
   ASSERT_EQ(reference.exit_code, 0) << reference.err;
-  ASSERT_EQ(lines_of(reference.out).size(), 172u);
+  ASSERT_EQ(testing::lines_of(reference.out).size(), 172u);
   for (const char* chunk : {"7", "9", "1", "1000"}) {
     const CommandResult result = run_orchard("predict --chunk-rows " + std::string(chunk) + " " + args);
     ASSERT_EQ(result.exit_code, 0) << "--chunk-rows " << chunk << ": " << result.err;

@@ -35,12 +35,7 @@ using nlohmann::json;
 using testing::CommandResult;
 using testing::run_orchard;
 
-// Single-quoted for the shell.
-std::string q(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+std::string q(const std::string& text) { return testing::shell_quote(text); }
 
 std::string example(const std::string& relative) { return testing::source_dir() + "/examples/" + relative; }
 const std::string kChurnXgb = example("churn/churn_xgboost.ubj");
@@ -48,14 +43,6 @@ const std::string kChurnLgb = example("churn/churn_lightgbm.txt");
 const std::string kChurnCsv = example("churn/customers.csv");
 const std::string kIrisXgb = example("iris/iris_xgboost.json");
 const std::string kIrisCsv = example("iris/flowers.csv");
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
 
 // Splits an aligned table row on runs of two or more spaces.
 std::vector<std::string> cells_of(const std::string& line) {
@@ -176,7 +163,7 @@ TEST_F(RegistryCliTest, ModelsTextAndJson) {
   ok("push", "iris " + q(kIrisXgb));
   ok("tag", "churn --description " + q("Predicts churn"));
 
-  const auto lines = lines_of(ok("models").out);
+  const auto lines = testing::lines_of(ok("models").out);
   ASSERT_EQ(lines.size(), 3u) << ok("models").out;
   EXPECT_EQ(cells_of(lines[0]), (std::vector<std::string>{"NAME", "VERSIONS", "ALIASES", "DESCRIPTION"}));
   EXPECT_EQ(cells_of(lines[1]), (std::vector<std::string>{"churn", "2", "production=2", "Predicts churn"}));
@@ -198,7 +185,7 @@ TEST_F(RegistryCliTest, VersionsTextAndJson) {
   ok("archive", "churn:1");
 
   const std::string text = ok("versions", "churn").out;
-  const auto lines = lines_of(text);
+  const auto lines = testing::lines_of(text);
   ASSERT_EQ(lines.size(), 3u) << text;
   EXPECT_EQ(cells_of(lines[0]), (std::vector<std::string>{"VERSION", "CREATED", "BY", "FORMAT", "SIZE", "ALIASES", "METRICS", "TAGS"}));
   const auto first = cells_of(lines[1]);
@@ -229,7 +216,7 @@ TEST_F(RegistryCliTest, ShowTextAndJson) {
   const std::string digest = sha256_hex(read_file_bytes(kChurnXgb));
 
   const std::string text = ok("show", "churn:1").out;
-  const auto lines = lines_of(text);
+  const auto lines = testing::lines_of(text);
   ASSERT_FALSE(lines.empty());
   EXPECT_EQ(lines[0], "churn:1");
   EXPECT_TRUE(contains(text, "artifact     sha256 " + digest + ", xgboost-ubjson")) << text;
@@ -242,8 +229,8 @@ TEST_F(RegistryCliTest, ShowTextAndJson) {
   EXPECT_TRUE(contains(text, "engine       ok: ")) << text;
 
   // NAME is the production version; NAME@ALIAS the alias's.
-  EXPECT_EQ(lines_of(ok("show", "churn").out)[0], "churn:2");
-  EXPECT_EQ(lines_of(ok("show", "churn@production").out)[0], "churn:2");
+  EXPECT_EQ(testing::lines_of(ok("show", "churn").out)[0], "churn:2");
+  EXPECT_EQ(testing::lines_of(ok("show", "churn@production").out)[0], "churn:2");
   EXPECT_TRUE(contains(ok("show", "churn:2").out, "no dataset recorded")) << ok("show", "churn:2").out;
 
   const json v = ok_json("show", "churn:1");
@@ -273,7 +260,7 @@ TEST_F(RegistryCliTest, AuditTextAndJson) {
   ::unsetenv("ORCHARD_ACTOR");
 
   const std::string text = ok("audit").out;
-  const auto lines = lines_of(text);
+  const auto lines = testing::lines_of(text);
   ASSERT_EQ(lines.size(), 8u) << text;  // header + 7 events
   EXPECT_EQ(cells_of(lines[0]), (std::vector<std::string>{"ID", "AT", "ACTOR", "ACTION", "TARGET"}));
   EXPECT_EQ(cells_of(lines[1])[3], "version.create");
@@ -339,14 +326,14 @@ TEST_F(RegistryCliTest, TagSetsAndRemovesTagsAndDescriptions) {
 TEST_F(RegistryCliTest, ArchiveHidesAVersionFromTheDefault) {
   ok("push", "churn " + q(kChurnXgb));
   ok("push", "churn " + q(kChurnLgb));
-  EXPECT_EQ(lines_of(ok("show", "churn").out)[0], "churn:2");
+  EXPECT_EQ(testing::lines_of(ok("show", "churn").out)[0], "churn:2");
   ok("archive", "churn:2");
   EXPECT_EQ(ok_json("show", "churn:2")["archived"], true);
-  EXPECT_EQ(lines_of(ok("show", "churn").out)[0], "churn:1");
-  EXPECT_EQ(lines_of(ok("show", "churn:2").out)[0], "churn:2  (archived)");
+  EXPECT_EQ(testing::lines_of(ok("show", "churn").out)[0], "churn:1");
+  EXPECT_EQ(testing::lines_of(ok("show", "churn:2").out)[0], "churn:2  (archived)");
   ok("archive", "churn:2 --undo");
   EXPECT_EQ(ok_json("show", "churn:2")["archived"], false);
-  EXPECT_EQ(lines_of(ok("show", "churn").out)[0], "churn:2");
+  EXPECT_EQ(testing::lines_of(ok("show", "churn").out)[0], "churn:2");
   EXPECT_EQ(orchard("archive", "churn").exit_code, 3);  // needs a version
   EXPECT_EQ(orchard("archive", "churn:3").exit_code, 5);
   const json events = ok_json("audit", "churn:2");
@@ -358,7 +345,7 @@ TEST_F(RegistryCliTest, ArchiveHidesAVersionFromTheDefault) {
 TEST_F(RegistryCliTest, RollbackMovesTheAliasBack) {
   for (int i = 0; i < 3; ++i) ok("push", "churn " + q(kChurnXgb) + " --alias production");
   EXPECT_EQ(ok("rollback", "churn --alias production").out, "churn@production: 3 -> 2\n");
-  EXPECT_EQ(lines_of(ok("show", "churn").out)[0], "churn:2");
+  EXPECT_EQ(testing::lines_of(ok("show", "churn").out)[0], "churn:2");
   EXPECT_EQ(ok("rollback", "churn --alias production").out, "churn@production: 2 -> 1\n");
   const CommandResult again = orchard("rollback", "churn --alias production");
   EXPECT_EQ(again.exit_code, 3) << describe(again);
@@ -428,11 +415,11 @@ TEST_F(RegistryCliTest, SyncRegistersEachVersionFolderOnce) {
   fs::copy_file(kIrisXgb, dir + "/iris/1/iris.json");
 
   const CommandResult dry = ok("sync", q(dir) + " --dry-run");
-  EXPECT_EQ(lines_of(dry.out).size(), 3u) << dry.out;
+  EXPECT_EQ(testing::lines_of(dry.out).size(), 3u) << dry.out;
   EXPECT_EQ(ok_json("models"), json::array());
 
   const CommandResult first = ok("sync", q(dir));
-  const auto registered = lines_of(first.out);
+  const auto registered = testing::lines_of(first.out);
   ASSERT_EQ(registered.size(), 3u) << first.out;
   EXPECT_TRUE(contains(registered[0], "as churn:1")) << registered[0];
   EXPECT_TRUE(contains(registered[1], "as churn:2")) << registered[1];
@@ -459,7 +446,7 @@ TEST_F(RegistryCliTest, SyncRegistersEachVersionFolderOnce) {
   fs::create_directories(dir + "/iris/2");
   fs::copy_file(kChurnXgb, dir + "/iris/2/other.ubj");
   const CommandResult third = ok("sync", q(dir));
-  ASSERT_EQ(lines_of(third.out).size(), 1u) << third.out;
+  ASSERT_EQ(testing::lines_of(third.out).size(), 1u) << third.out;
   EXPECT_TRUE(contains(third.out, "as iris:2")) << third.out;
 }
 

@@ -45,6 +45,13 @@ struct CommandResult {
 };
 // Runs the orchard binary with `arguments` (a shell-quoted string), capturing output.
 CommandResult run_orchard(const std::string& arguments);
+// `text` single-quoted for the shell (for run_orchard's arguments).
+std::string shell_quote(const std::string& text);
+
+// The lines of `text`, without their newlines.
+std::vector<std::string> lines_of(const std::string& text);
+// The cells of a CSV line without quoting (fixtures, test output), split on every comma.
+std::vector<std::string> split_commas(const std::string& line);
 
 // $ORCHARD_TEST_POSTGRES (a PostgreSQL server for the tests; scripts/test.sh starts one), or empty.
 std::string postgres_url();
