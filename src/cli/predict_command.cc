@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <vector>
@@ -35,6 +36,12 @@ std::uint64_t run_predict(const PredictOptions& options, std::ostream& log) {
   std::ofstream file;
   std::ostream* out = &std::cout;
   if (!options.output_path.empty() && options.output_path != "-") {
+    // Opening the output truncates it: if it is the input, the data would be gone before it was read.
+    std::error_code ec;
+    if (std::filesystem::equivalent(options.input_path, options.output_path, ec)) {
+      throw Error(ErrorKind::kInvalidArgument, "the output file is the input file", options.output_path,
+                  "another path for -o (the input would be overwritten while it is read)");
+    }
     file.open(options.output_path, std::ios::binary | std::ios::trunc);
     if (!file) throw Error(ErrorKind::kIo, "cannot create output file", options.output_path);
     out = &file;

@@ -16,6 +16,9 @@ namespace orchard {
 TaskKind task_for(const Model& model, bool has_group) {
   const std::string& o = model.objective;
   if (has_group || o.rfind("rank:", 0) == 0 || o.rfind("lambdarank", 0) == 0 || o.rfind("rank_xendcg", 0) == 0) return TaskKind::kRanking;
+  // scikit-learn's classifiers of two classes through ONNX answer [P(class 0), P(class 1)]: binary
+  // (AUC, F1, ... on the second column), not a multiclass problem of two classes.
+  if (model.num_outputs == 2 && o.find("Classifier") != std::string::npos) return TaskKind::kBinary;
   if (model.num_outputs > 1) return TaskKind::kMulticlass;
   if (model.transform.kind == TransformKind::kSigmoid || model.transform.kind == TransformKind::kHinge ||
       model.transform.kind == TransformKind::kSigmoidPair) {
@@ -96,16 +99,18 @@ Evaluation evaluate(const Predictor& predictor, const LabelledData& data, bool m
     k = predictor.num_values(false);
     predictions.resize(n * static_cast<std::size_t>(k));
     predictor.predict_rows(rows.data(), n, predictions.data(), false, &pool);
-    if (model.transform.kind == TransformKind::kSigmoidPair) {
+    const bool probability_pair = result.task == TaskKind::kBinary && k == 2;
+    if (probability_pair) {
       // [P(0), P(1)] per row (scikit-learn's predict_proba): binary metrics read P(1).
       for (std::size_t r = 0; r < n; ++r) predictions[r] = predictions[2 * r + 1];
       predictions.resize(n);
       k = 1;
     }
-    if (result.task != TaskKind::kMulticlass) k = 1;
-    if (result.task != TaskKind::kMulticlass && predictor.num_values(false) != 1 && model.transform.kind != TransformKind::kSigmoidPair) {
-      throw Error(ErrorKind::kInvalidArgument, "model has several outputs but the task is not multiclass");
+    if (result.task != TaskKind::kMulticlass && k != 1) {
+      throw Error(ErrorKind::kInvalidArgument, "model has " + std::to_string(k) + " outputs but the task is not multiclass", data.path,
+                  "a single-output regressor or ranker");
     }
+    if (result.task != TaskKind::kMulticlass) k = 1;
   }
   result.metrics = compute_metrics(result.task, labels, predictions, k, has_group ? &groups : nullptr);
 

@@ -21,7 +21,9 @@ constexpr std::size_t kMaxCategories = 100;
 class Deciles {
  public:
   void sample(double value, std::mt19937_64& rng) {
-    if (std::isnan(value)) return;
+    // Not ±inf either: an infinite cut point cannot be written in JSON (it became null, and the
+    // profile unreadable). Infinite values are still counted, in the first or last bin.
+    if (!std::isfinite(value)) return;
     ++seen_;
     if (values_.size() < kSampleSize) {
       values_.push_back(value);

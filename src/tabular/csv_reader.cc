@@ -24,7 +24,14 @@ CsvReader::CsvReader(const std::string& path) : name_(path) {
 CsvReader::CsvReader(std::istream& in, std::string name) : in_(&in), name_(std::move(name)) { read_header(); }
 
 bool CsvReader::read_line() {
-  if (!std::getline(*in_, line_)) return false;
+  if (!std::getline(*in_, line_)) {
+    // The end of the file, or a read that failed (a disk or network error): the latter must not
+    // pass for the end, or a prediction or an evaluation would cover part of the file and say nothing.
+    if (in_->bad()) {
+      throw Error(ErrorKind::kIo, "reading failed after line " + std::to_string(line_number_), name_, "a readable file");
+    }
+    return false;
+  }
   bytes_read_ += line_.size() + 1;
   ++line_number_;
   if (!line_.empty() && line_.back() == '\r') line_.pop_back();

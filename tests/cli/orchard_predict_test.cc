@@ -342,6 +342,18 @@ TEST(OrchardPredictTest, UncreatableOutputFileExits6) {
   EXPECT_NE(result.err.find("no_such_dir/out.csv"), std::string::npos) << result.err;
 }
 
+// `-o` naming the input would truncate it before it is read: refused, and the input is left whole.
+TEST(OrchardPredictTest, OutputFileThatIsTheInputIsRefused) {
+  REQUIRE_FIXTURES();
+  const std::string original = testing::read_text(data_path(fixtures_root, "breast_cancer_test.csv"));
+  const std::string same = testing::write_file("same.csv", original);
+  const CommandResult result = run_orchard("predict " + q(model_path(fixtures_root, "xgboost/binary_breast_cancer.json")) + " " + q(same) +
+                                           " -o " + q(same));
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_NE(result.err.find("the output file is the input file"), std::string::npos) << result.err;
+  EXPECT_EQ(testing::read_text(same), original);
+}
+
 // --- Threads and chunking do not change the numbers ---------------------------------------------------------
 
 TEST(OrchardPredictTest, ThreadCountDoesNotChangeOutput) {

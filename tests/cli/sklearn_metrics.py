@@ -28,7 +28,7 @@ task, data, label, predictions = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv
 y = read(data, label)
 p = read(predictions)
 if task == "binary":
-    prob = p[:, 0]
+    prob = p[:, -1]  # P(1): the only column, or the second of [P(0), P(1)]
     hard = (prob > 0.5).astype(int)
     print(f"auc={metrics.roc_auc_score(y, prob)!r}")
     print(f"logloss={metrics.log_loss(y, prob, labels=[0, 1])!r}")

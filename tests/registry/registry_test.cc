@@ -21,6 +21,7 @@
 #include "common/file_bytes.h"
 #include "common/sha256.h"
 #include "formats/model_loader.h"
+#include "monitoring/reference_profile.h"
 #include "support/test_support.h"
 #include "tabular/column_mapping.h"
 #include "tabular/csv_reader.h"
@@ -240,6 +241,32 @@ TEST_F(RegistryTest, PushWithDatasetRecordsFingerprintAndProfile) {
   EXPECT_EQ(stored->profile_json, v.profile_json);
   ASSERT_TRUE(stored->dataset);
   EXPECT_EQ(stored->dataset->sha256, v.dataset->sha256);
+}
+
+// Infinite training values are counted (in the first or last bin) but never become a cut point:
+// JSON has no infinity, and an edge written as null made the whole profile unreadable.
+TEST_F(RegistryTest, InfiniteTrainingValuesLeaveTheProfileReadable) {
+  std::string csv;
+  int row = 0;
+  for (const std::string& line : testing::lines_of(testing::read_text(example(kChurnCsv)))) {
+    auto cells = testing::split_commas(line);
+    if (row > 0 && row <= 30) cells[1] = row % 2 ? "-inf" : "inf";  // tenure
+    for (std::size_t i = 0; i < cells.size(); ++i) csv += (i ? "," : "") + cells[i];
+    csv += "\n";
+    ++row;
+  }
+  PushOptions options;
+  options.dataset_path = testing::write_file("churn-with-infinities.csv", csv);
+  options.label_column = "target";
+  const VersionRecord v = push("churn", kChurnXgb, options);
+  const json profile = json::parse(v.profile_json);
+  const json& tenure = profile["features"][1];
+  ASSERT_EQ(tenure["name"], "tenure");
+  for (const auto& edge : tenure["edges"]) EXPECT_TRUE(edge.is_number()) << tenure.dump();
+  std::int64_t counted = 0;
+  for (const auto& c : tenure["counts"]) counted += c.get<std::int64_t>();
+  EXPECT_EQ(counted, 100 - tenure["missing"].get<std::int64_t>()) << "the infinite values are counted too";
+  EXPECT_NO_THROW(parse_reference_profile(v.profile_json));
 }
 
 TEST_F(RegistryTest, ProfileOfCategoricalFeaturesCountsCategories) {

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <stdexcept>
+#include <streambuf>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +53,35 @@ TEST(CsvReaderTest, ReadsHeaderAndRows) {
   EXPECT_EQ(reader.header(), (Row{"a", "b", "c"}));
   EXPECT_EQ(reader.name(), "test.csv");
   EXPECT_EQ(read_all(reader), (std::vector<Row>{{"1", "2", "3"}, {"4", "5", "6"}}));
+}
+
+// A stream that gives its text, then fails as a disk or a network file system can.
+class FailingBuffer : public std::streambuf {
+ public:
+  explicit FailingBuffer(std::string text) : text_(std::move(text)) {}
+
+ protected:
+  int_type underflow() override {
+    if (served_) throw std::runtime_error("EIO");  // the stream turns this into badbit
+    served_ = true;
+    setg(text_.data(), text_.data(), text_.data() + text_.size());
+    return traits_type::to_int_type(text_[0]);
+  }
+
+ private:
+  std::string text_;
+  bool served_ = false;
+};
+
+// A read error after the header is an I/O error, not the end of the file.
+TEST(CsvReaderTest, AReadErrorIsNotTakenForTheEnd) {
+  FailingBuffer buffer("a,b\n1,2\n3,4\n");
+  std::istream in(&buffer);
+  CsvReader reader(in, "data.csv");
+  std::vector<std::string_view> cells;
+  ASSERT_TRUE(reader.next_row(cells));
+  ASSERT_TRUE(reader.next_row(cells));
+  EXPECT_ERROR_KIND(reader.next_row(cells), ErrorKind::kIo);
 }
 
 TEST(CsvReaderTest, LastLineWithoutNewlineIsRead) {
