@@ -92,6 +92,8 @@ Gate parse_gate(const std::string& text) {
     const std::size_t at = text.find(op);
     if (at == std::string::npos || at == 0) continue;
     Gate gate{text, text.substr(0, at), op, 0};
+    // "auc=>0.9" would otherwise be the metric "auc=" (then a failed gate, exit 7, not a typo).
+    if (gate.metric.find_first_of("=<>! ") != std::string::npos) break;
     const std::string number = text.substr(at + std::string(op).size());
     auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), gate.threshold);
     if (ec == std::errc() && end == number.data() + number.size()) return gate;
@@ -204,7 +206,17 @@ void add_evaluate_commands(CLI::App& app, std::function<int()>& run) {
     cmd->add_option("name", o->name, "Model name")->required();
     cmd->add_option("version", o->version, "Version number")->required()->check(CLI::PositiveNumber);
     cmd->add_option("--alias", o->alias, "Alias to move")->required();
-    cmd->add_option("--require", o->require, "Gate METRIC OP NUMBER, e.g. \"auc>=0.9\" (repeatable). Checked on --on data if given, else on the version's recorded evaluation, else its training metrics");
+    cmd->add_option("--require", o->require, "Gate METRIC OP NUMBER, e.g. \"auc>=0.9\" (repeatable). Checked on --on data if given, else on the version's recorded evaluation, else its training metrics")
+        ->check(CLI::Validator(
+            [](std::string& text) -> std::string {
+              try {
+                parse_gate(text);
+                return "";
+              } catch (const Error& e) {
+                return e.what();
+              }
+            },
+            "METRIC OP NUMBER"));  // a malformed gate is a usage error (exit 2), found before anything runs
     cmd->add_option("--better-than", o->better_than, "Require beating the version this alias points at (needs --on, --label, --metric)");
     cmd->add_option("--on", o->on, "Labelled CSV to evaluate on for the gates");
     cmd->add_option("--label", o->label, "Label column of --on");

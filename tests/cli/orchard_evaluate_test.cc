@@ -113,6 +113,12 @@ TEST(OrchardEvaluate, RecordsResultsAndPromotionGatesUseThem) {
   EXPECT_NE(refused.err.find("off by"), std::string::npos) << refused.err;
   EXPECT_NE(testing::run_orchard("show churn@production --data '" + data_dir + "'").exit_code, 0);
 
+  // A mistyped gate is a usage error (2), not a gate that failed (7).
+  for (const char* typo : {"auc=>0.9", "auc", ">=0.9", "auc>=high"}) {
+    const auto mistyped = testing::run_orchard(std::string("promote churn 1 --alias production --require '") + typo + "' --data '" + data_dir + "'");
+    EXPECT_EQ(mistyped.exit_code, 2) << typo << ": " << mistyped.err;
+  }
+
   const auto promoted = testing::run_orchard("promote churn 1 --alias production --require 'auc>=0.5' --require 'p50_us<100000' --data '" + data_dir + "'");
   EXPECT_EQ(promoted.exit_code, 0) << promoted.err;
   // Version 2 must beat production on the data to replace it; whichever is better, the answer is consistent.
