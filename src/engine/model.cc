@@ -1,6 +1,7 @@
 #include "engine/model.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 #include "common/error.h"
@@ -65,6 +66,15 @@ double category_code(const Feature& feature, std::string_view name) {
     if (feature.categories[k] == name) return static_cast<double>(k);
   }
   return kUnknownCategory;
+}
+
+bool numbers_are_category_codes(const Feature& feature) {
+  for (const std::string& name : feature.categories) {
+    double value = 0;
+    const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), value);
+    if (ec == std::errc() && end == name.data() + name.size()) return false;
+  }
+  return true;
 }
 
 namespace {

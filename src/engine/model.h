@@ -201,6 +201,10 @@ struct InputStep {
 // `unknown` code, and categorical splits send it where they send any category outside their set.
 inline constexpr double kUnknownCategory = -1.0;
 double category_code(const Feature& feature, std::string_view name);
+// Whether a number given for `feature` (a CSV cell, a JSON value, a BYTES string that is no category
+// name) may stand for a category code. Not when one of its category names is itself a number
+// ("10", "20", "30"): an unseen "1" is then an unknown category, not the second one.
+bool numbers_are_category_codes(const Feature& feature);
 
 struct Model {
   std::string source_format;   // "xgboost-json", "lightgbm-text", ...

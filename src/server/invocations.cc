@@ -46,7 +46,7 @@ double feature_value(const element& value, const Feature& feature, const std::st
   if (value.type() == simdjson::dom::element_type::STRING && !feature.categories.empty()) {
     const std::string_view text = value.get_string().value_unsafe();
     const double code = category_code(feature, text);
-    if (code != kUnknownCategory) return code;
+    if (code != kUnknownCategory || !numbers_are_category_codes(feature)) return code;
     double number = 0;
     return parse_cell(text, number) ? number : kUnknownCategory;
   }

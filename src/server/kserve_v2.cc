@@ -168,7 +168,7 @@ double text_value(const std::optional<std::string>& text, const Feature& feature
   if (!text) return std::nan("");
   if (!feature.categories.empty()) {
     const double code = category_code(feature, *text);
-    if (code != kUnknownCategory) return code;
+    if (code != kUnknownCategory || !numbers_are_category_codes(feature)) return code;
   }
   double number = 0;
   if (parse_cell(*text, number)) return number;

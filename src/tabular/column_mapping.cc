@@ -85,13 +85,13 @@ void ColumnMapping::fill(const std::vector<std::string_view>& cells, std::uint64
   for (std::size_t f = 0; f < columns_.size(); ++f) {
     const std::size_t c = columns_[f];
     if (next_categorical < categorical_.size() && categorical_[next_categorical].first == f) {
-      // A feature with category names: a name gives its code, a number is taken as a code, anything
-      // else is an unknown category (not a missing value).
+      // A feature with category names: a name gives its code, a number is taken as a code (unless
+      // the names are numbers themselves), anything else is an unknown category (not a missing value).
       const Feature& feature = categorical_[next_categorical++].second;
       const double code = category_code(feature, cells[c]);
       if (code != kUnknownCategory) {
         row[f] = code;
-      } else if (!parse_cell(cells[c], row[f])) {
+      } else if (!numbers_are_category_codes(feature) || !parse_cell(cells[c], row[f])) {
         row[f] = kUnknownCategory;
       }
       continue;

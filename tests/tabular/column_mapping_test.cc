@@ -278,11 +278,11 @@ TEST(ColumnMappingTest, CategoryNamesBecomeTheirCodes) {
   // as a code, an empty cell is missing, any other text an unknown category (-1, not missing).
   Model model = schema({"plan", "x"}, true);
   model.features[0].type = FeatureType::kCategorical;
-  model.features[0].categories = {"basic", "premium", "7"};
+  model.features[0].categories = {"basic", "premium", "gold"};
   const ColumnMapping mapping(model, {"x", "plan"}, "in.csv");
   double row[2];
   const std::vector<std::pair<std::string, double>> cases = {
-      {"premium", 1.0}, {"basic", 0.0}, {"7", 2.0}, {"1", 1.0}, {"platinum", kUnknownCategory}, {"Premium", kUnknownCategory}};
+      {"premium", 1.0}, {"basic", 0.0}, {"gold", 2.0}, {"1", 1.0}, {"platinum", kUnknownCategory}, {"Premium", kUnknownCategory}};
   for (const auto& [cell, code] : cases) {
     mapping.fill(cells_of({"0.5", cell}), 2, row);
     EXPECT_EQ(row[0], code) << cell;
@@ -292,6 +292,25 @@ TEST(ColumnMappingTest, CategoryNamesBecomeTheirCodes) {
   EXPECT_TRUE(std::isnan(row[0]));
   // Features without names still refuse text.
   EXPECT_THROW(mapping.fill(cells_of({"premium", "basic"}), 2, row), Error);
+}
+
+// Category names that are numbers themselves (region codes "10", "20", "30"): a number is then a
+// name, never a code, so an unseen "1" is an unknown region rather than the second one.
+TEST(ColumnMappingTest, NumbersAreNotCodesWhenTheNamesAreNumbers) {
+  Model model = schema({"region", "x"}, true);
+  model.features[0].type = FeatureType::kCategorical;
+  model.features[0].categories = {"10", "20", "30", "north"};
+  const ColumnMapping mapping(model, {"region", "x"}, "in.csv");
+  double row[2];
+  const std::vector<std::pair<std::string, double>> cases = {
+      {"20", 1.0}, {"north", 3.0}, {"1", kUnknownCategory}, {"3", kUnknownCategory}, {"40", kUnknownCategory}};
+  for (const auto& [cell, code] : cases) {
+    mapping.fill(cells_of({cell, "0.5"}), 2, row);
+    EXPECT_EQ(row[0], code) << cell;
+  }
+  EXPECT_FALSE(numbers_are_category_codes(model.features[0]));
+  model.features[0].categories = {"basic", "premium"};
+  EXPECT_TRUE(numbers_are_category_codes(model.features[0]));
 }
 
 }  // namespace
