@@ -37,22 +37,46 @@ const double* metric_values(const PredictionRecord& record, TaskKind task) {
   return task == TaskKind::kBinary ? &record.outputs.back() : record.outputs.data();
 }
 
+// Sums of a per-row quantity, to its mean and sample variance (ddof = 1).
+struct Moments {
+  double sum = 0, sum_sq = 0;
+  std::int64_t count = 0;
+  void add(double x) {
+    sum += x;
+    sum_sq += x * x;
+    ++count;
+  }
+  MeanSummary summary() const {
+    if (count == 0) return {};
+    const double n = static_cast<double>(count);
+    return {sum / n, count > 1 ? std::max(0.0, (sum_sq - sum * sum / n) / (n - 1)) : 0.0, count};
+  }
+};
+
+// Each version's task, asked of the lookup once per (model, version).
+class TaskCache {
+ public:
+  explicit TaskCache(const TaskLookup& lookup) : lookup_(lookup) {}
+  std::optional<TaskKind> operator()(const std::string& model, std::int64_t version) {
+    auto it = tasks_.find({model, version});
+    if (it == tasks_.end()) it = tasks_.emplace(std::make_pair(model, version), lookup_(model, version)).first;
+    return it->second;
+  }
+
+ private:
+  const TaskLookup& lookup_;
+  std::map<std::pair<std::string, std::int64_t>, std::optional<TaskKind>> tasks_;
+};
+
 // Scores one group's rows (already filtered to those the task can read).
 void score(QualityGroup& group, const std::vector<double>& labels, const std::vector<double>& predictions, int k) {
   group.labelled = labels.size();
   if (labels.empty()) return;
   const TaskKind task = *group.task;
   if (task == TaskKind::kRegression) {
-    double sum = 0, sum_sq = 0;
-    for (std::size_t i = 0; i < labels.size(); ++i) {
-      const double e = (predictions[i] - labels[i]) * (predictions[i] - labels[i]);
-      sum += e;
-      sum_sq += e * e;
-    }
-    const double n = static_cast<double>(labels.size());
-    group.squared_error.count = static_cast<std::int64_t>(labels.size());
-    group.squared_error.mean = sum / n;
-    group.squared_error.variance = labels.size() > 1 ? std::max(0.0, (sum_sq - sum * sum / n) / (n - 1)) : 0.0;
+    Moments squared_error;
+    for (std::size_t i = 0; i < labels.size(); ++i) squared_error.add((predictions[i] - labels[i]) * (predictions[i] - labels[i]));
+    group.squared_error = squared_error.summary();
   } else {
     for (std::size_t i = 0; i < labels.size(); ++i) {
       const int predicted = predicted_class(predictions.data() + i * static_cast<std::size_t>(k), k, task == TaskKind::kBinary);
@@ -90,7 +114,7 @@ std::vector<QualityGroup> live_quality(const std::vector<PredictionRecord>& labe
     int k = 0;
   };
   std::map<std::tuple<std::string, std::int64_t, std::string>, Rows> groups;
-  std::map<std::pair<std::string, std::int64_t>, std::optional<TaskKind>> tasks;
+  TaskCache task_cache(task_of);
   // Per version, a shadow row answered by the same version as the live row it shadows is the same
   // prediction made twice (a version that is a live arm and a shadow of the endpoint at once):
   // it is counted once, as the live row. Per arm, both count, each in its own arm.
@@ -110,9 +134,7 @@ std::vector<QualityGroup> live_quality(const std::vector<PredictionRecord>& labe
       rows.group.model = record.model;
       rows.group.version = record.version;
       if (by_arm) rows.group.arm = record.arm;
-      auto task = tasks.find({record.model, record.version});
-      if (task == tasks.end()) task = tasks.emplace(std::make_pair(record.model, record.version), task_of(record.model, record.version)).first;
-      rows.group.task = task->second;
+      rows.group.task = task_cache(record.model, record.version);
     }
     const auto& task = rows.group.task;
     const int k = task ? readable_width(record, *task) : 0;
@@ -136,12 +158,7 @@ std::vector<QualityGroup> live_quality(const std::vector<PredictionRecord>& labe
 
 std::vector<ShadowPairs> pair_shadows_with(const std::string& control_arm, const std::vector<PredictionRecord>& labelled,
                                            const TaskLookup& task_of) {
-  std::map<std::pair<std::string, std::int64_t>, std::optional<TaskKind>> tasks;
-  auto task = [&](const PredictionRecord& r) {
-    auto it = tasks.find({r.model, r.version});
-    if (it == tasks.end()) it = tasks.emplace(std::make_pair(r.model, r.version), task_of(r.model, r.version)).first;
-    return it->second;
-  };
+  TaskCache task(task_of);
   // One row's outcome: right or wrong, and its squared error (regression), if its task can read it.
   struct Outcome {
     bool correct = false;
@@ -160,40 +177,39 @@ std::vector<ShadowPairs> pair_shadows_with(const std::string& control_arm, const
   }
   struct Sums {
     PairedOutcomes outcomes;
+    bool regression = false;
     std::int64_t control_right = 0, candidate_right = 0;
-    double control_loss = 0, candidate_loss = 0, difference_sum = 0, difference_sum_sq = 0;
+    double control_loss = 0, candidate_loss = 0;
+    Moments difference;  // per pair: the shadow's squared error − the control's
   };
   std::map<std::tuple<std::string, std::string, std::int64_t>, Sums> by_shadow;
   for (const PredictionRecord& shadow : labelled) {
     if (!shadow.label || !shadow.shadow_of) continue;
     const auto live = control_rows.find(*shadow.shadow_of);
     if (live == control_rows.end()) continue;
-    const auto kind = task(*live->second), shadow_kind = task(shadow);
+    const auto kind = task(live->second->model, live->second->version), shadow_kind = task(shadow.model, shadow.version);
     if (!kind || kind != shadow_kind) continue;
     const auto mine = outcome(shadow, *kind), theirs = outcome(*live->second, *kind);
     if (!mine || !theirs) continue;
     Sums& sums = by_shadow[{shadow.arm, shadow.model, shadow.version}];
+    sums.regression = *kind == TaskKind::kRegression;
     ++sums.outcomes.pairs;
     sums.control_right += theirs->correct;
     sums.candidate_right += mine->correct;
     sums.outcomes.control_only += theirs->correct && !mine->correct;
     sums.outcomes.candidate_only += mine->correct && !theirs->correct;
-    const double difference = mine->squared_error - theirs->squared_error;
     sums.control_loss += theirs->squared_error;
     sums.candidate_loss += mine->squared_error;
-    sums.difference_sum += difference;
-    sums.difference_sum_sq += difference * difference;
-    if (*kind == TaskKind::kRegression) sums.outcomes.difference.count = sums.outcomes.pairs;
+    sums.difference.add(mine->squared_error - theirs->squared_error);
   }
   std::vector<ShadowPairs> out;
   for (auto& [key, sums] : by_shadow) {
     PairedOutcomes& o = sums.outcomes;
     const double n = static_cast<double>(o.pairs);
-    if (o.difference.count) {
+    if (sums.regression) {
       o.control_value = sums.control_loss / n;
       o.candidate_value = sums.candidate_loss / n;
-      o.difference.mean = sums.difference_sum / n;
-      o.difference.variance = o.pairs > 1 ? std::max(0.0, (sums.difference_sum_sq - sums.difference_sum * sums.difference_sum / n) / (n - 1)) : 0.0;
+      o.difference = sums.difference.summary();
     } else {
       o.control_value = static_cast<double>(sums.control_right) / n;
       o.candidate_value = static_cast<double>(sums.candidate_right) / n;
