@@ -92,15 +92,19 @@ IdRange range_of(std::int64_t since_ms, std::int64_t until_ms, const std::option
   return range;
 }
 
+// "(?n, ...)": the placeholders of params[from...], for an IN list.
+std::string placeholders_from(const std::vector<SqlParam>& params, std::size_t from) {
+  std::string sql = "(";
+  for (std::size_t i = from; i < params.size(); ++i) sql += (i > from ? ",?" : "?") + std::to_string(i + 1);
+  return sql + ")";
+}
+
 // " AND context IN (?n, ...)" for a set of context ids, appending them to params.
 std::string context_filter(const std::optional<std::vector<std::int64_t>>& contexts, std::vector<SqlParam>& params, const char* column = "context") {
   if (!contexts) return "";
-  std::string sql = std::string(" AND ") + column + " IN (";
-  for (std::size_t i = 0; i < contexts->size(); ++i) {
-    params.emplace_back((*contexts)[i]);
-    sql += (i ? ",?" : "?") + std::to_string(params.size());
-  }
-  return sql + ")";
+  const std::size_t from = params.size();
+  for (std::int64_t context : *contexts) params.emplace_back(context);
+  return std::string(" AND ") + column + " IN " + placeholders_from(params, from);
 }
 
 }  // namespace
@@ -310,12 +314,8 @@ void SqlPredictionSink::attach_labels(std::vector<PredictionRecord>& records) {
   std::map<std::string, std::pair<double, std::int64_t>> labels;
   for (std::size_t first = 0; first < records.size(); first += kIdsPerQuery) {
     std::vector<SqlParam> params;
-    std::string sql = "SELECT id, label, received_ms FROM prediction_labels WHERE id IN (";
-    for (std::size_t i = first; i < std::min(records.size(), first + kIdsPerQuery); ++i) {
-      params.push_back(id_param(records[i].id));
-      sql += (params.size() > 1 ? ",?" : "?") + std::to_string(params.size());
-    }
-    for (const SqlRow& row : db_->query(sql + ")", params)) {
+    for (std::size_t i = first; i < std::min(records.size(), first + kIdsPerQuery); ++i) params.push_back(id_param(records[i].id));
+    for (const SqlRow& row : db_->query("SELECT id, label, received_ms FROM prediction_labels WHERE id IN " + placeholders_from(params, 0), params)) {
       labels[decode_blob(db_->dialect(), text_of(row[0]))] = {number_of(row[1]), integer_of(row[2])};
     }
   }
