@@ -115,11 +115,15 @@ void PostgresDatabase::reconnect_if_lost() {
 void PostgresDatabase::exec_script(const std::string& sql) {
   reconnect_if_lost();
   Result result(PQexec(connection_, sql.c_str()));
+  note_transaction();
   const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(connection_, result.get(), location_);
-  // What the session is in, after a statement that succeeded (the sink begins its own with "BEGIN").
-  if (sql.rfind("BEGIN", 0) == 0) in_transaction_ = true;
-  if (sql.rfind("COMMIT", 0) == 0 || sql.rfind("ROLLBACK", 0) == 0) in_transaction_ = false;
+}
+
+void PostgresDatabase::note_transaction() {
+  // libpq knows while the session lives; once it is lost (PQTRANS_UNKNOWN), what it was stays.
+  const PGTransactionStatusType status = PQtransactionStatus(connection_);
+  if (status != PQTRANS_UNKNOWN) in_transaction_ = status != PQTRANS_IDLE;
 }
 
 void PostgresDatabase::begin_write() {
@@ -133,15 +137,7 @@ void PostgresDatabase::begin_write() {
   }
 }
 
-void PostgresDatabase::commit() {
-  // A failed COMMIT ends the transaction too (PostgreSQL rolls it back, or the session is gone).
-  try {
-    exec_script("COMMIT");
-  } catch (...) {
-    in_transaction_ = false;
-    throw;
-  }
-}
+void PostgresDatabase::commit() { exec_script("COMMIT"); }  // if it fails, callers roll back
 
 void PostgresDatabase::rollback() noexcept {
   Result result(PQexec(connection_, "ROLLBACK"));
@@ -178,6 +174,7 @@ std::vector<SqlRow> PostgresDatabase::query(const std::string& sql, const std::v
   reconnect_if_lost();
   Result result(PQexecParams(connection_, statement.c_str(), static_cast<int>(params.size()), nullptr, values.data(), lengths.data(),
                              formats.data(), 0));
+  note_transaction();
   const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(connection_, result.get(), location_);
   std::vector<SqlRow> rows;

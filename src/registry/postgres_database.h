@@ -33,12 +33,13 @@ class PostgresDatabase final : public SqlDatabase {
   // next statement outside a transaction connects again. Never within a transaction: its earlier
   // statements are gone with the old session.
   void reconnect_if_lost();
+  void note_transaction();  // after each statement: whether the session is in a transaction
 
  private:
   std::string location_;
   int lock_timeout_ms_;
   pg_conn* connection_ = nullptr;
-  bool in_transaction_ = false;  // between BEGIN and COMMIT / ROLLBACK
+  bool in_transaction_ = false;  // as libpq last knew it (PQtransactionStatus)
 };
 
 // The connection string with any password replaced by "***": USER:PASSWORD@ in a URL, and
