@@ -60,7 +60,7 @@ std::optional<asio::ip::tcp::resolver::results_type> resolve_within(const std::s
     }
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) {
-      error = "resolve: timed out";
+      error = "timed out resolving " + host;
       return std::nullopt;
     }
     lookup->done_cv.wait_for(lock, std::min<std::chrono::steady_clock::duration>(kCancelPoll, deadline - now));
@@ -139,10 +139,7 @@ WebhookResult post_json(const std::string& url, const std::string& body, std::ch
       failure = std::string(stage) + ": " + (error == beast::error::timeout ? "timed out" : error.message());
     };
     const auto endpoints = resolve_within(where.host, where.port, deadline, cancel, result.error);
-    if (!endpoints) {
-      if (result.error == "resolve: timed out") result.error = "timed out after " + std::to_string(timeout.count()) + " ms (resolving " + where.host + ")";
-      return result;
-    }
+    if (!endpoints) return result;
     stream.expires_at(deadline);
     stream.async_connect(*endpoints, [&](const beast::error_code& connect_error, const asio::ip::tcp::endpoint&) {
       if (connect_error) return fail("connect", connect_error);
