@@ -1,10 +1,10 @@
 #include "engine/model.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 
 #include "common/error.h"
+#include "common/number_text.h"
 
 namespace orchard {
 
@@ -70,9 +70,7 @@ double category_code(const Feature& feature, std::string_view name) {
 
 bool numbers_are_category_codes(const Feature& feature) {
   for (const std::string& name : feature.categories) {
-    double value = 0;
-    const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), value);
-    if (ec == std::errc() && end == name.data() + name.size()) return false;
+    if (number_in(name)) return false;
   }
   return true;
 }

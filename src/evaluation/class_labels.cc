@@ -1,20 +1,9 @@
 #include "evaluation/class_labels.h"
 
-#include <charconv>
-
+#include "common/number_text.h"
 #include "evaluation/evaluator.h"
 
 namespace orchard {
-namespace {
-
-std::optional<double> number_in(std::string_view text) {
-  double value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-}  // namespace
 
 ClassLabels::ClassLabels(const Model& model) {
   // Binary: two classes, also when the model has one output (the positive class's probability).

@@ -19,6 +19,7 @@
 #include "common/duration.h"
 #include "common/timestamp.h"
 #include "common/error.h"
+#include "common/number_text.h"
 #include "evaluation/class_labels.h"
 #include "evaluation/evaluator.h"
 #include "registry/record_json.h"
@@ -122,9 +123,7 @@ double label_value(OrchardService& service, const json& label, const PredictionR
     return *index;
   }
   if (label.is_number()) return label.get<double>();
-  double value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec == std::errc() && end == text.data() + text.size() && std::isfinite(value)) return value;
+  if (const auto value = number_in(text); value && std::isfinite(*value)) return *value;
   throw Error(ErrorKind::kInvalidArgument, "label \"" + text + "\" is not a number", where,
               model ? "the regression target of " + of_version + " as a number" : "a number");
 }
